@@ -1,0 +1,223 @@
+/* qq.h: the public interface of libqq, one section per library module. */
+#ifndef QQ_H
+#define QQ_H
+
+#include <sys/types.h>
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+
+/*
+ * err.c: errors carrying an exit class and one message.
+ * The library never exits and never prints: a failing function fills a
+ * struct qq_err and returns its exit status (nonzero); main() reports it.
+ */
+enum {
+	QQ_EXIT_OK = 0,
+	QQ_EXIT_NO = 1,		/* a negative answer */
+	QQ_EXIT_USAGE = 2,	/* bad command line */
+	QQ_EXIT_INPUT = 3,	/* bad value, bad binary, malformed facts */
+	QQ_EXIT_RUNTIME = 4,	/* a system call, QEMU or mkqnximage failed */
+	QQ_EXIT_NOEXEC = 126,
+	QQ_EXIT_NOTFOUND = 127
+};
+
+#define QQ_ERR_MAX 1024
+
+struct qq_err {
+	int	 status;		/* one of QQ_EXIT_* */
+	char	 msg[QQ_ERR_MAX];	/* one line, no program name */
+};
+
+/* Sets e and returns status. */
+int	 qq_err_set(struct qq_err *e, int status, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+/* Same, appending ": strerror(errno)"; errno is read on entry. */
+int	 qq_err_sys(struct qq_err *e, int status, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+/* Prints "prog: msg" on stderr; returns e->status (for "return qq_err_report()"). */
+int	 qq_err_report(const char *prog, const struct qq_err *e);
+/* The exit status of a child from a waitpid(2) status: code, or 128+signal. */
+int	 qq_err_wstatus(int wstatus);
+
+/*
+ * facts.c: the key=value protocol between programs (qq.7).
+ * Keys match [a-z][a-z0-9_]*; a value is every byte after the first '='
+ * to the end of the line and never holds a newline or NUL.
+ */
+struct qq_fact {
+	char	*key;
+	char	*value;
+};
+
+struct qq_facts {
+	struct qq_fact	*v;	/* in input order; owned */
+	size_t		 n;
+	size_t		 cap;
+};
+
+/* Frees every fact; the struct may be reused after. */
+void	 qq_facts_free(struct qq_facts *f);
+/* Nonzero when key is a well-formed fact key. */
+int	 qq_facts_key_ok(const char *key);
+/* Appends the facts read from fp; malformed input is QQ_EXIT_INPUT naming the line. */
+int	 qq_facts_read(struct qq_facts *f, FILE *fp, const char *name, struct qq_err *e);
+/* Reads standard input only when it is a pipe or a regular file. */
+int	 qq_facts_read_stdin(struct qq_facts *f, struct qq_err *e);
+/* The value of the last fact named key, or NULL. */
+const char *qq_facts_get(const struct qq_facts *f, const char *key);
+/* Removes every fact named key. */
+void	 qq_facts_del(struct qq_facts *f, const char *key);
+/* Appends key=value (for keys with many values, like stage). */
+int	 qq_facts_add(struct qq_facts *f, const char *key, const char *value, struct qq_err *e);
+/* Owned keys: removes every fact named key, then appends key=value. */
+int	 qq_facts_set(struct qq_facts *f, const char *key, const char *value, struct qq_err *e);
+/* printf-style qq_facts_set. */
+int	 qq_facts_setf(struct qq_facts *f, struct qq_err *e, const char *key, const char *fmt, ...)
+	    __attribute__((format(printf, 4, 5)));
+/* Writes every fact in order; a write error is QQ_EXIT_RUNTIME. */
+int	 qq_facts_write(const struct qq_facts *f, FILE *fp, struct qq_err *e);
+
+/*
+ * settings.c: the configuration vocabulary (long option, fact, environment
+ * variable, default, validator) and one resolver with the precedence
+ * option > fact > environment > default.
+ */
+enum qq_setting {
+	QQ_SET_ARCH,
+	QQ_SET_SSH_PORT,
+	QQ_SET_RAM,
+	QQ_SET_SMP,
+	QQ_SET_QNX_ROOT,
+	QQ_SET_WORKSPACE,
+	QQ_SET_ACCEL,
+	QQ_SET_SSH_KEY,
+	QQ_SET_QEMU,
+	QQ_SET__COUNT
+};
+
+enum qq_source {
+	QQ_SRC_DEFAULT,
+	QQ_SRC_ENV,
+	QQ_SRC_FACT,
+	QQ_SRC_OPTION
+};
+
+struct qq_setting_def {
+	const char	*option;	/* long option without "--" */
+	const char	*fact;		/* fact key */
+	const char	*env;		/* environment variable */
+	const char	*def;		/* default, before validation; NULL: derived */
+	const char	*what;		/* what a valid value looks like, for messages */
+	int		(*valid)(const char *in, char *out, size_t outsz);
+};
+
+extern const struct qq_setting_def qq_settings_table[QQ_SET__COUNT];
+
+#define QQ_VALUE_MAX 4096
+
+struct qq_settings {
+	const char	*opt[QQ_SET__COUNT];	/* from options; borrowed */
+	char		 val[QQ_SET__COUNT][QQ_VALUE_MAX];	/* resolved, normalized */
+	enum qq_source	 src[QQ_SET__COUNT];
+};
+
+/* Empties s: nothing given by option yet. */
+void	 qq_settings_init(struct qq_settings *s);
+/* Records the value of an option by its long name; QQ_EXIT_USAGE if unknown. */
+int	 qq_settings_option(struct qq_settings *s, const char *option, const char *value,
+	    struct qq_err *e);
+/* Resolves and validates one setting; a bad value is QQ_EXIT_INPUT naming it and its source. */
+int	 qq_settings_get(struct qq_settings *s, enum qq_setting which, const struct qq_facts *f,
+	    struct qq_err *e);
+/* Writes as facts the resolved settings that came from options (so later steps see them). */
+int	 qq_settings_export(const struct qq_settings *s, struct qq_facts *f, struct qq_err *e);
+/* Validators: write the normalized value to out; return 0, or -1 when bad. */
+int	 qq_valid_arch(const char *in, char *out, size_t outsz);
+int	 qq_valid_ram(const char *in, char *out, size_t outsz);
+int	 qq_valid_smp(const char *in, char *out, size_t outsz);
+int	 qq_valid_port(const char *in, char *out, size_t outsz);
+int	 qq_valid_accel(const char *in, char *out, size_t outsz);
+int	 qq_valid_path(const char *in, char *out, size_t outsz);
+int	 qq_valid_command(const char *in, char *out, size_t outsz);
+/* Parses a QEMU size (1G, 512M, 1024 = MiB) into bytes; -1 when malformed. */
+int	 qq_size_parse(const char *s, unsigned long long *bytes);
+
+/*
+ * quote.c: arguments one per line, quoted exactly as xargs(1) unquotes.
+ */
+/* Writes arg quoted for xargs; -1 (errno EINVAL) for an argument holding a newline. */
+int	 qq_quote_write(FILE *fp, const char *arg);
+/* Writes argv one argument per line, or NUL-terminated when nul is set. */
+int	 qq_quote_argv(FILE *fp, char *const argv[], int nul, struct qq_err *e);
+/*
+ * Reads arguments as xargs(1) does (blanks and newlines separate; quotes and
+ * backslash protect), or NUL-separated when nul is set. *argvp is a NULL-
+ * terminated array the caller frees with qq_argv_free.
+ */
+int	 qq_unquote_read(FILE *fp, int nul, char ***argvp, size_t *argcp, struct qq_err *e);
+void	 qq_argv_free(char **argv);
+
+/*
+ * file.c: small file helpers.
+ */
+/* Writes len bytes to path through a temporary file and rename(2). */
+int	 qq_file_write_atomic(const char *path, const void *buf, size_t len, mode_t mode,
+	    struct qq_err *e);
+/* Reads a whole file (at most max bytes) into a NUL-terminated malloc'd buffer. */
+int	 qq_file_read(const char *path, size_t max, char **bufp, size_t *lenp, struct qq_err *e);
+/* mkdir -p with mode for the directories it creates. */
+int	 qq_file_mkdirs(const char *path, mode_t mode, struct qq_err *e);
+/* dst = dir "/" name, refusing truncation (QQ_EXIT_INPUT). */
+int	 qq_file_join(char *dst, size_t dstsz, const char *dir, const char *name, struct qq_err *e);
+/* An absolute version of path (not resolving symlinks): cwd prepended, "." and ".." folded. */
+int	 qq_file_abspath(const char *path, char *out, size_t outsz, struct qq_err *e);
+
+/*
+ * proc.c: running programs with posix_spawn(3), never through a shell.
+ */
+struct qq_proc_out {
+	char	*out;		/* captured stdout, NUL-terminated; owned */
+	size_t	 outlen;
+	char	*errout;	/* captured stderr, NUL-terminated; owned */
+	size_t	 errlen;
+	int	 status;	/* exit status: code, or 128+signal */
+};
+
+/*
+ * Runs argv (PATH searched) with stdin from /dev/null, capturing stdout and
+ * stderr. Fails with QQ_EXIT_NOTFOUND / QQ_EXIT_NOEXEC when argv[0] cannot
+ * be run; a child that runs and fails is not an error (see r->status).
+ */
+int	 qq_proc_run(char *const argv[], char *const envp[], struct qq_proc_out *r,
+	    struct qq_err *e);
+void	 qq_proc_out_free(struct qq_proc_out *r);
+/* Finds argv0 in PATH (or takes it as a path when it holds a '/'); 0, or -1 with errno. */
+int	 qq_proc_which(const char *argv0, char *out, size_t outsz);
+
+/*
+ * workspace.c: the VM workspace (.qq marker, lock, paths).
+ */
+#define QQ_WS_MARKER ".qq"
+
+struct qq_ws {
+	char	 path[QQ_VALUE_MAX];	/* absolute */
+	int	 lockfd;		/* -1 when not locked */
+};
+
+/*
+ * Opens the workspace at path (made absolute). With create, a missing
+ * directory is made with its marker; an existing one must carry the marker
+ * (QQ_EXIT_INPUT otherwise: it is not ours).
+ */
+int	 qq_ws_open(struct qq_ws *ws, const char *path, int create, struct qq_err *e);
+/* Takes the workspace lock without waiting; held: QQ_EXIT_RUNTIME naming the holder's pid. */
+int	 qq_ws_lock(struct qq_ws *ws, struct qq_err *e);
+/* Releases the lock, if held. */
+void	 qq_ws_close(struct qq_ws *ws);
+/* out = workspace path "/" rel. */
+int	 qq_ws_path(const struct qq_ws *ws, const char *rel, char *out, size_t outsz,
+	    struct qq_err *e);
+
+#endif /* QQ_H */

@@ -1,0 +1,19 @@
+/* suites.h: one check suite per library module, all run by check_qq. */
+#ifndef SUITES_H
+#define SUITES_H
+
+#include <check.h>
+
+Suite	*suite_err(void);
+Suite	*suite_facts(void);
+Suite	*suite_file(void);
+Suite	*suite_proc(void);
+Suite	*suite_quote(void);
+Suite	*suite_settings(void);
+Suite	*suite_workspace(void);
+
+/* A fresh temporary directory for a test; removed by rmtree. */
+char	*test_tmpdir(void);
+void	 test_rmtree(const char *path);
+
+#endif
