@@ -4,6 +4,8 @@
 
 #include <sys/types.h>
 
+#include <getopt.h>
+
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -219,5 +221,22 @@ void	 qq_ws_close(struct qq_ws *ws);
 /* out = workspace path "/" rel. */
 int	 qq_ws_path(const struct qq_ws *ws, const char *rel, char *out, size_t outsz,
 	    struct qq_err *e);
+
+/*
+ * cli.c: what every program's main() shares.
+ * Settings are long options whose getopt value is QQ_OPT_BASE + the setting.
+ */
+#define QQ_OPT_BASE 0x100
+#define QQ_OPT(which) \
+	{ NULL, 1, NULL, QQ_OPT_BASE + (which) }	/* name filled by qq_cli_options */
+
+/* Fills the names of QQ_OPT entries from the settings table. */
+void	 qq_cli_options(struct option *opts);
+/* Records a setting option; returns 1 if ch was one, else 0. */
+int	 qq_cli_setting(struct qq_settings *s, int ch, const char *arg);
+/* Line-buffers stdout and reads the facts on stdin (pipe or file only). */
+int	 qq_cli_begin(struct qq_facts *f, struct qq_err *e);
+/* Writes the facts when rc is 0, else reports e; frees f; returns the exit status. */
+int	 qq_cli_end(const char *prog, struct qq_facts *f, int rc, const struct qq_err *e);
 
 #endif /* QQ_H */

@@ -10,6 +10,7 @@
 #include "suites.h"
 
 static Suite *(*const suites[])(void) = {
+	suite_cli,
 	suite_err,
 	suite_facts,
 	suite_file,

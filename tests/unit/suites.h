@@ -4,6 +4,7 @@
 
 #include <check.h>
 
+Suite	*suite_cli(void);
 Suite	*suite_err(void);
 Suite	*suite_facts(void);
 Suite	*suite_file(void);

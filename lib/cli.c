@@ -1,0 +1,48 @@
+/* cli.c: option names for settings, and the read-facts / write-facts frame of every program. */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "qq.h"
+
+void
+qq_cli_options(struct option *opts)
+{
+	for (; opts->name != NULL || opts->val != 0; opts++)
+		if (opts->name == NULL && opts->val >= QQ_OPT_BASE &&
+		    opts->val < QQ_OPT_BASE + QQ_SET__COUNT)
+			opts->name = qq_settings_table[opts->val - QQ_OPT_BASE].option;
+}
+
+int
+qq_cli_setting(struct qq_settings *s, int ch, const char *arg)
+{
+	if (ch < QQ_OPT_BASE || ch >= QQ_OPT_BASE + QQ_SET__COUNT)
+		return 0;
+	s->opt[ch - QQ_OPT_BASE] = arg;
+	return 1;
+}
+
+int
+qq_cli_begin(struct qq_facts *f, struct qq_err *e)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	return qq_facts_read_stdin(f, e);
+}
+
+int
+qq_cli_end(const char *prog, struct qq_facts *f, int rc, const struct qq_err *e)
+{
+	struct qq_err werr;
+
+	if (rc == 0 && qq_facts_write(f, stdout, &werr) != 0) {
+		rc = werr.status;
+		e = &werr;
+	}
+	qq_facts_free(f);
+	if (rc != 0)
+		return qq_err_report(prog, e);
+	return 0;
+}
