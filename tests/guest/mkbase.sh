@@ -1,0 +1,358 @@
+#!/bin/sh
+# Build qq's small Linux test guest (vmlinuz, initrd.img, append) from Debian packages only.
+set -eu
+
+usage() {
+	echo 'usage: mkbase.sh [-f] x86_64|aarch64 OUTDIR' >&2
+	exit 2
+}
+die() {
+	printf 'mkbase: %s\n' "$*" >&2
+	exit 1
+}
+
+force=0
+while getopts f opt; do
+	case $opt in
+	f) force=1 ;;
+	*) usage ;;
+	esac
+done
+shift $((OPTIND - 1))
+[ $# -eq 2 ] || usage
+arch=$1
+out=$2
+
+case $arch in
+x86_64)
+	debarch=amd64 triplet=x86_64-linux-gnu console=ttyS0
+	kmeta=linux-image-cloud-amd64
+	modules='virtio_pci virtio_net button evdev virtio_rng'
+	;;
+aarch64)
+	# The arm64 cloud kernel lacks gpio_keys, which carries the virt machine's power button.
+	debarch=arm64 triplet=aarch64-linux-gnu console=ttyAMA0
+	kmeta=linux-image-arm64
+	modules='virtio_pci virtio_mmio virtio_net gpio_keys evdev virtio_rng'
+	;;
+*) die "unknown ARCH '$arch' (want x86_64 or aarch64)" ;;
+esac
+userpkgs='busybox-static dropbear-bin openssh-sftp-server libc6 libcrypt1 libtomcrypt1 libtommath1 libgmp10 zlib1g'
+
+need() {
+	command -v "$1" >/dev/null 2>&1 || die "needs $1 (Debian package $2)"
+}
+need apt-get apt
+need apt-cache apt
+need dpkg-deb dpkg
+need readelf binutils
+need cpio cpio
+need gzip gzip
+need sha256sum coreutils
+
+if [ "$debarch" != "$(dpkg --print-architecture)" ] &&
+	! dpkg --print-foreign-architectures | grep -qx "$debarch"; then
+	echo "mkbase: dpkg lacks architecture $debarch: run 'dpkg --add-architecture $debarch && apt-get update' as root" >&2
+	exit 77
+fi
+
+self=$0
+[ -f "$self" ] || die "cannot read the script itself ($self)"
+
+while :; do
+	case $out in
+	?*/) out=${out%/} ;;
+	*) break ;;
+	esac
+done
+name=$(basename -- "$out")
+parent=$(dirname -- "$out")
+case $name in
+/ | . | ..) die "unusable OUTDIR '$out'" ;;
+esac
+if [ -e "$out" ] && [ ! -f "$out/stamp" ] && [ -n "$(ls -A -- "$out" 2>/dev/null || echo x)" ]; then
+	die "OUTDIR '$out' exists and is not a mkbase output (no stamp); refusing to replace it"
+fi
+mkdir -p -- "$parent" || die "cannot create $parent"
+# Absolute, because the build changes directory.
+parent=$(cd -- "$parent" && pwd) || die "cannot enter $parent"
+out=$parent/$name
+debs=$parent/debs-$arch
+mkdir -p -- "$debs" || die "cannot create $debs"
+
+# Leftovers of killed builds (a build takes well under a minute).
+find "$parent" -maxdepth 1 -name ".mkbase-$arch.*" -type d -mmin +60 -exec rm -rf {} + 2>/dev/null || :
+tmp=$(mktemp -d "$parent/.mkbase-$arch.XXXXXX") || die "cannot create a temporary directory in $parent"
+cleanup() {
+	chmod -R u+w "$tmp" 2>/dev/null || :
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+
+# apt's own package cache is often disabled (Debian's docker images): keep one beside the .debs,
+# which apt revalidates against its lists. As root, apt would download as _apt and warn when
+# _apt cannot write the cache directory.
+apt_() {
+	ap_cmd=$1
+	shift
+	if [ "$(id -u)" -eq 0 ]; then
+		set -- -o APT::Sandbox::User=root "$@"
+	fi
+	"$ap_cmd" -o "Dir::Cache::pkgcache=$debs/apt-pkgcache.bin" "$@"
+}
+
+kpkg=$(apt_ apt-cache depends "$kmeta:$debarch" 2>/dev/null |
+	sed -n 's/^ *Depends: \(linux-image-[^:<> ]*\).*/\1/p' | head -n 1)
+[ -n "$kpkg" ] || die "cannot resolve $kmeta:$debarch to a kernel package (is apt-get update done?)"
+
+pkglist=$kpkg
+for p in $userpkgs; do
+	pkglist="$pkglist $p"
+done
+set --
+for p in $pkglist; do
+	set -- "$@" "$p:$debarch"
+done
+# Run from an empty directory: apt leaves out packages whose file is already in the current one.
+(cd "$tmp" && apt_ apt-get -q download --print-uris "$@") >"$tmp/uris" 2>"$tmp/apt.err" ||
+	die "apt-get download --print-uris failed: $(tail -n 1 "$tmp/apt.err")"
+# Lines look like: 'URI' FILE SIZE SHA256:HEX
+awk '{ h = $4; sub(/^SHA256:/, "", h); print h "  " $2 }' "$tmp/uris" | sort -k 2 >"$tmp/sums"
+[ "$(wc -l <"$tmp/sums")" -eq "$#" ] || die "apt-get did not list all of: $pkglist"
+
+key=$({
+	cat -- "$self"
+	echo "$arch"
+	cat "$tmp/sums"
+} | sha256sum | cut -d ' ' -f 1)
+
+if [ "$force" -eq 0 ] && [ -f "$out/stamp" ] && [ "$(cat "$out/stamp")" = "$key" ] &&
+	[ -f "$out/vmlinuz" ] && [ -f "$out/initrd.img" ] && [ -f "$out/append" ]; then
+	echo 'mkbase: up to date' >&2
+	exit 0
+fi
+
+missing() {
+	(cd "$debs" && sha256sum -c --quiet "$tmp/sums" 2>/dev/null) >/dev/null && return 1
+	: >"$tmp/get"
+	while read -r sum file; do
+		if ! [ -f "$debs/$file" ] || ! echo "$sum  $debs/$file" | sha256sum -c --quiet >/dev/null 2>&1; then
+			rm -f -- "$debs/$file"
+			echo "${file%%_*}:$debarch" >>"$tmp/get"
+		fi
+	done <"$tmp/sums"
+	return 0
+}
+if missing; then
+	# shellcheck disable=SC2046 # package names are single words
+	(cd "$debs" && apt_ apt-get -qq download $(cat "$tmp/get")) >"$tmp/apt.out" 2>"$tmp/apt.err" ||
+		die "apt-get download failed: $(tail -n 1 "$tmp/apt.err")"
+	! missing || die "downloaded packages do not match apt's checksums: $(tr '\n' ' ' <"$tmp/get")"
+fi
+for f in "$debs"/*.deb; do
+	[ -e "$f" ] || continue
+	grep -qF "  ${f##*/}" "$tmp/sums" || rm -f -- "$f"
+done
+
+pkgs=$tmp/pkgs
+kern=$tmp/kernel
+root=$tmp/root
+mkdir "$pkgs" "$kern" "$root"
+while read -r _ file; do
+	case $file in
+	"${kpkg}_"*) dpkg-deb -x "$debs/$file" "$kern" || die "cannot unpack $file" ;;
+	*) dpkg-deb -x "$debs/$file" "$pkgs" || die "cannot unpack $file" ;;
+	esac
+done <"$tmp/sums"
+
+mkdir -p "$tmp/out"
+set -- "$kern"/boot/vmlinuz-*
+[ $# -eq 1 ] || die "expected exactly one /boot/vmlinuz-* in $kpkg"
+cp "$1" "$tmp/out/vmlinuz"
+kver=${1##*/vmlinuz-}
+moddir=$kern/lib/modules/$kver
+[ -d "$moddir/kernel" ] || die "no modules for $kver in $kpkg"
+
+cd "$root"
+mkdir -p bin sbin usr/bin usr/sbin usr/lib/openssh lib/modules etc/dropbear etc/acpi/PWRF \
+	dev proc sys tmp run var/log root/.ssh data/home/root/tests
+ln -s ../run var/run
+chmod 0700 root root/.ssh
+chmod 1777 tmp
+
+# Copies a path from the unpacked packages, following and keeping any symlink chain.
+copy_pkg_path() {
+	cp_path=$1
+	cp_hops=0
+	while :; do
+		[ -e "$pkgs/$cp_path" ] || [ -L "$pkgs/$cp_path" ] || die "$cp_path is not in the downloaded packages"
+		mkdir -p "$(dirname "$cp_path")"
+		cp -P "$pkgs/$cp_path" "$cp_path"
+		[ -L "$pkgs/$cp_path" ] || return 0
+		cp_link=$(readlink "$pkgs/$cp_path")
+		case $cp_link in
+		/*) cp_path=${cp_link#/} ;;
+		*) cp_path=$(dirname "$cp_path")/$cp_link ;;
+		esac
+		cp_hops=$((cp_hops + 1))
+		[ "$cp_hops" -lt 16 ] || die "symlink loop at $1"
+	done
+}
+
+elfs='bin/busybox usr/sbin/dropbear usr/lib/openssh/sftp-server'
+for f in $elfs; do
+	copy_pkg_path "$f"
+done
+ln -s busybox bin/sh
+# dropbear's compiled-in sftp-server path
+ln -s openssh/sftp-server usr/lib/sftp-server
+
+# The dynamic loader and the NEEDED closure, found where Debian's ld.so looks by default.
+queue=$elfs
+seen=' '
+while [ -n "$queue" ]; do
+	elf=${queue%% *}
+	case $queue in
+	*' '*) queue=${queue#* } ;;
+	*) queue= ;;
+	esac
+	interp=$(readelf -l "$pkgs/$elf" | sed -n 's/.*\[Requesting program interpreter: \/\(.*\)\]$/\1/p')
+	[ -z "$interp" ] || copy_pkg_path "$interp"
+	for so in $(readelf -d "$pkgs/$elf" | sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p'); do
+		case $seen in *" $so "*) continue ;; esac
+		seen="$seen$so "
+		found=
+		for d in "lib/$triplet" "usr/lib/$triplet" lib usr/lib; do
+			if [ -e "$pkgs/$d/$so" ]; then
+				found=$d/$so
+				break
+			fi
+		done
+		[ -n "$found" ] || die "$so (needed by $elf) is not in the downloaded packages"
+		copy_pkg_path "$found"
+		queue="${queue:+$queue }$found"
+	done
+done
+
+# Kernel modules: name -> file, with '-' folded to '_' as the kernel does.
+find "$moddir/kernel" -name '*.ko*' |
+	awk -F/ '{ n = $NF; sub(/\.ko.*$/, "", n); gsub(/-/, "_", n); print n "\t" $0 }' >"$tmp/modindex"
+awk -F/ '{ n = $NF; sub(/\.ko.*$/, "", n); gsub(/-/, "_", n); print n }' \
+	"$moddir/modules.builtin" >"$tmp/builtin"
+
+# busybox insmod cannot load compressed modules, so they are stored decompressed.
+install_module() {
+	im_src=$(awk -F '\t' -v n="$1" '$1 == n { print $2; exit }' "$tmp/modindex")
+	[ -n "$im_src" ] || die "kernel module $1 is neither built in nor in $kpkg"
+	case $im_src in
+	*.ko) cp "$im_src" "lib/modules/$1.ko" ;;
+	*.ko.xz) need xz xz-utils && xz -dc "$im_src" >"lib/modules/$1.ko" ;;
+	*.ko.zst) need zstd zstd && zstd -qdc "$im_src" >"lib/modules/$1.ko" ;;
+	*.ko.gz) gzip -dc "$im_src" >"lib/modules/$1.ko" ;;
+	*) die "unknown module format: $im_src" ;;
+	esac || die "cannot install module $1"
+}
+load_order=
+add_module() {
+	case " $load_order " in *" $1 "*) return 0 ;; esac
+	! grep -qx "$1" "$tmp/builtin" || return 0
+	install_module "$1"
+	# The depends list is expanded before the loop runs, so recursion cannot disturb it.
+	for am_dep in $(readelf -p .modinfo "lib/modules/$1.ko" |
+		sed -n 's/^ *\[ *[0-9a-f]*\]  depends=//p' | tr ',' ' '); do
+		add_module "$am_dep"
+	done
+	case " $load_order " in *" $1 "*) ;; *) load_order="${load_order:+$load_order }$1" ;; esac
+}
+for m in $modules; do
+	add_module "$(echo "$m" | tr - _)"
+done
+
+cat >etc/passwd <<'EOF'
+root:x:0:0:root:/root:/bin/sh
+EOF
+cat >etc/group <<'EOF'
+root:x:0:
+tty:x:5:
+EOF
+echo /bin/sh >etc/shells
+cat >etc/nsswitch.conf <<'EOF'
+passwd: files
+group: files
+shadow: files
+hosts: files dns
+EOF
+cat >etc/hosts <<'EOF'
+127.0.0.1 localhost
+10.0.2.15 qq-guest
+EOF
+echo 'nameserver 10.0.2.3' >etc/resolv.conf
+echo qq-guest >etc/hostname
+# busybox init: no respawned getty; a shell on the console once Enter is pressed (foreground use).
+cat >etc/inittab <<'EOF'
+::askfirst:-/bin/sh
+::shutdown:/bin/sync
+EOF
+# busybox acpid turns the power button (ACPI button / gpio-keys KEY_POWER) into PWRF/00000080.
+cat >etc/acpi/PWRF/00000080 <<'EOF'
+#!/bin/sh
+sync
+exec poweroff -f
+EOF
+chmod 0755 etc/acpi/PWRF/00000080
+
+cat >init <<'EOF'
+#!/bin/sh
+# qq base guest init, written by tests/guest/mkbase.sh
+/bin/busybox mount -t devtmpfs devtmpfs /dev
+# The initramfs holds no /dev/console node (making one needs mknod), so stdio starts here.
+exec </dev/console >/dev/console 2>&1
+/bin/busybox --install -s
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+# A reader blocked on /dev/random makes the kernel gather entropy now, so dropbear does not wait.
+dd if=/dev/random of=/dev/null bs=1 count=1 2>/dev/null &
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mkdir -p /dev/pts
+mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts
+for m in @MODULES@; do
+	insmod "/lib/modules/$m.ko" || echo "qq-guest: insmod $m failed"
+done
+hostname -F /etc/hostname
+ip link set lo up
+ip addr add 10.0.2.15/24 dev eth0
+ip link set eth0 up
+ip route add default via 10.0.2.2
+acpid
+dropbear -R -s -p 22
+# dropbear forks before it listens: announce readiness only once port 22 is open.
+i=0
+while [ $i -lt 100 ] && ! awk '$2 ~ /:0016$/ && $4 == "0A" { f = 1 } END { exit !f }' /proc/net/tcp /proc/net/tcp6; do
+	sleep 0.05
+	i=$((i + 1))
+done
+echo 'qq-guest: ready'
+exec /sbin/init
+EOF
+sed -i "s/@MODULES@/$load_order/" init
+chmod 0755 init
+
+find . -exec touch -h -d @0 {} +
+find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --reproducible --quiet | gzip -9n >"$tmp/out/initrd.img" ||
+	die "cannot write the initrd"
+# Archives appended later must start at a 4-byte-aligned offset.
+size=$(wc -c <"$tmp/out/initrd.img")
+pad=$(((4 - size % 4) % 4))
+[ "$pad" -eq 0 ] || head -c "$pad" /dev/zero >>"$tmp/out/initrd.img"
+echo "console=$console quiet" >"$tmp/out/append"
+echo "$key" >"$tmp/out/stamp"
+
+cd /
+if [ -e "$out" ]; then
+	mv -- "$out" "$tmp/old" || die "cannot move the old $out aside"
+fi
+mv -- "$tmp/out" "$out" || die "cannot move the new guest into $out"
+echo "mkbase: built $out ($kpkg, initrd $(wc -c <"$out/initrd.img") bytes)" >&2
