@@ -19,6 +19,22 @@ static const char *const defaults[] = { "id_ed25519", "id_rsa" };
 static const char b64[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=";
 
+/* Key type names start so: ssh-ed25519, ssh-rsa, ecdsa-sha2-nistp256, sk-ssh-ed25519@openssh.com. */
+static const char *const type_prefixes[] = { "ssh-", "ecdsa-", "sk-" };
+
+static int
+key_type(const char *type, size_t len)
+{
+	size_t i, pl;
+
+	for (i = 0; i < sizeof(type_prefixes) / sizeof(type_prefixes[0]); i++) {
+		pl = strlen(type_prefixes[i]);
+		if (len > pl && strncmp(type, type_prefixes[i], pl) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 /* Opens path as a regular file for reading; every failure is bad input. */
 static int
 open_regular(const char *path, struct stat *st, struct qq_err *e)
@@ -86,7 +102,7 @@ read_pub(const char *pub, char *line, size_t linesz, struct qq_err *e)
 	/* "type base64 [comment]", as ssh-keygen writes it. */
 	n = strcspn(line, " \t");
 	p = line + n;
-	if (n == 0 || *p == '\0')
+	if (!key_type(line, n) || *p == '\0')
 		n = 0;
 	else {
 		p++;

@@ -70,6 +70,15 @@ static const struct {
 	    "expected one public key line" },
 	{ { { ".ssh/id_ed25519", 0600, "k", 0 }, { ".ssh/id_ed25519.pub", 0644, "a\0b\n", 4 } },
 	    NULL, QQ_EXIT_INPUT, NULL, "@/.ssh/id_ed25519.pub holds a NUL byte" },
+	{ { { ".ssh/id_ed25519", 0600, "k", 0 }, { ".ssh/id_ed25519.pub", 0644, "hello world\n", 0 } },
+	    NULL, QQ_EXIT_INPUT, NULL, "@/.ssh/id_ed25519.pub is not an OpenSSH public key: "
+	    "expected \"type base64 [comment]\"" },
+	{ { { ".ssh/id_ed25519", 0600, "k", 0 }, { ".ssh/id_ed25519.pub", 0644, "ssh- AAAA\n", 0 } },
+	    NULL, QQ_EXIT_INPUT, NULL, "@/.ssh/id_ed25519.pub is not an OpenSSH public key: "
+	    "expected \"type base64 [comment]\"" },
+	{ { { ".ssh/id_ed25519", 0600, "k", 0 }, { ".ssh/id_ed25519.pub", 0644,
+	    "ecdsa-sha2-nistp256 AAAA=\n", 0 } },
+	    NULL, 0, "@/.ssh/id_ed25519", "ecdsa-sha2-nistp256 AAAA=" },
 	{ { { ".ssh/id_ed25519", 0600, "k", 0 }, { ".ssh/id_ed25519.pub", 0644, "hello\n", 0 } },
 	    NULL, QQ_EXIT_INPUT, NULL, "@/.ssh/id_ed25519.pub is not an OpenSSH public key: "
 	    "expected \"type base64 [comment]\"" },
