@@ -167,11 +167,14 @@ if command -v qemu-system-aarch64 >/dev/null && command -v qemu-img >/dev/null; 
 	qq-cmdline --arch aarch64 --accel tcg --ssh-port 0 --ram 64M --smp 1 --workspace "$R" -d \
 		</dev/null >argv || fail "no argv"
 	checks=$((checks + 1))
+	# shellcheck disable=SC2016 # the inner sh expands them
 	if xargs sh -c 'exec "$0" "$@"' <argv >qemu.out 2>&1; then
 		pid=$(cat "$R/output/qemu.pid")
 		[ -S "$R/qmp.sock" ] || fail "no QMP socket in the workspace: $(ls -a "$R")"
 		[ -f "$R/serial.log" ] || fail "no serial log in the workspace: $(ls -a "$R")"
-		ls "$here" | grep -q ',,' && fail "QEMU made a doubled-comma path: $(ls "$here")"
+		for x in "$here"/*,,*; do
+			[ -e "$x" ] && fail "QEMU made a doubled-comma path: $x"
+		done
 		kill "$pid"
 		n=0
 		while kill -0 "$pid" 2>/dev/null && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done

@@ -4,6 +4,7 @@
 
 # Fakes: QEMUs, cpuinfo files, a module tree with kvm_pvm, a fifo and a regular file as devices.
 mkdir -p fake/mod-pvm/kvm_pvm fake/mod-none
+# shellcheck disable=SC2016 # the fake expands its own "$1 $2"
 printf '#!/bin/sh\n[ "$1 $2" = "-accel help" ] || exit 9\nprintf "Accelerators supported in QEMU binary:\\ntcg\\nkvm\\n"\n' >fake/qemu-kvm
 printf '#!/bin/sh\nprintf "Accelerators supported in QEMU binary:\\ntcg\\n"\n' >fake/qemu-tcg
 printf '#!/bin/sh\necho "qemu: broken" >&2\nexit 1\n' >fake/qemu-fail
@@ -15,6 +16,7 @@ mkfifo fake/fifo
 F=$T/fake
 
 # probe ENV...: runs qq-detect-accel (with the remaining arguments after --) under fake probes.
+# shellcheck disable=SC2317 # called through expect
 probe() {
 	env QQ_HOST_ARCH=x86_64 QQ_KVM_DEVICE=/dev/null QQ_CPUINFO="$F/cpu-vmx" \
 		QQ_SYSMODULE="$F/mod-none" QNX_QEMU_BINARY="$F/qemu-kvm" "$@"
@@ -87,11 +89,11 @@ if [ -e /sys/kernel/notes ] && ! (: <>/sys/kernel/notes) 2>/dev/null; then
 fi
 
 # QEMU missing or broken.
-expect 127 probe QNX_QEMU_BINARY=$F/none qq-detect-accel
+expect 127 probe QNX_QEMU_BINARY="$F/none" qq-detect-accel
 err_has "qq-detect-accel: unable to find $F/none: No such file or directory"
 expect 127 probe qq-detect-accel --qemu qq-no-such-qemu
 err_has "unable to find qq-no-such-qemu"
-expect 4 probe QNX_QEMU_BINARY=$F/qemu-fail qq-detect-accel
+expect 4 probe QNX_QEMU_BINARY="$F/qemu-fail" qq-detect-accel
 err_has "qq-detect-accel: $F/qemu-fail -accel help failed with status 1: qemu: broken"
 
 # Every bad value of every setting this program reads: one line, exit 3.

@@ -23,7 +23,7 @@ expect 2 qq-keygen operand && err_has "usage: qq-keygen"
 expect 0 qq-keygen
 out_has "ssh_key=$HOME/.ssh/id_ed25519"
 out_has "ssh_pubkey=$(cat "$HOME/.ssh/id_ed25519.pub")"
-[ "$(stat -c %a "$HOME/.ssh")" = 700 ] || fail "~/.ssh is $(stat -c %a "$HOME/.ssh"), not 700"
+[ "$(stat -c %a "$HOME/.ssh")" = 700 ] || fail "HOME/.ssh is $(stat -c %a "$HOME/.ssh"), not 700"
 [ "$(stat -c %a "$HOME/.ssh/id_ed25519")" = 600 ] || fail "key mode $(stat -c %a "$HOME/.ssh/id_ed25519")"
 grep -q '^ssh-ed25519 AAAA' "$HOME/.ssh/id_ed25519.pub" || fail "not an ed25519 key"
 [ "$(wc -l <"$T/out")" -eq 2 ] || fail "expected two facts: $(cat "$T/out")"
