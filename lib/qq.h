@@ -239,4 +239,109 @@ int	 qq_cli_begin(struct qq_facts *f, struct qq_err *e);
 /* Writes the facts when rc is 0, else reports e; frees f; returns the exit status. */
 int	 qq_cli_end(const char *prog, struct qq_facts *f, int rc, const struct qq_err *e);
 
+/*
+ * accel.c: choosing kvm or tcg for the target arch on this host (qq-detect-accel).
+ * KVM is usable when the host arch equals the target, the KVM device opens
+ * read-write as a character device, on x86 the CPU shows vmx or svm (a
+ * software KVM such as kvm_pvm passes every other check yet cannot boot a
+ * stock guest), and the QEMU binary lists kvm in -accel help. For tests the
+ * probes read QQ_HOST_ARCH (instead of uname(2)), QQ_KVM_DEVICE (/dev/kvm),
+ * QQ_CPUINFO (/proc/cpuinfo) and QQ_SYSMODULE (/sys/module).
+ */
+struct qq_accel {
+	char	 accel[8];		/* "kvm" or "tcg" */
+	char	 reason[QQ_ERR_MAX];	/* one line: why */
+	int	 warned;		/* auto fell back to tcg: show reason as a warning */
+};
+
+/*
+ * Resolves the arch, accel and qemu settings and decides. tcg asked for:
+ * no probe. auto: kvm when usable, else tcg with warned set. kvm asked for
+ * but unusable: QQ_EXIT_NO with the reason. A QEMU binary that cannot be
+ * found is QQ_EXIT_NOTFOUND (auto and kvm only).
+ */
+int	 qq_accel_detect(struct qq_settings *s, const struct qq_facts *f, struct qq_accel *out,
+	    struct qq_err *e);
+/* The probe alone for one target arch and QEMU binary: 1 usable, 0 not (reason says why), -1 error. */
+int	 qq_accel_probe(const char *arch, const char *qemu, char *reason, size_t reasonsz,
+	    struct qq_err *e);
+/* qq-detect-accel: exports option settings, detects, sets accel and accel_reason. */
+int	 qq_accel_facts(struct qq_settings *s, struct qq_facts *f, struct qq_accel *out,
+	    struct qq_err *e);
+
+/*
+ * keygen.c: the SSH key to inject (qq-keygen).
+ * The ssh_key setting names the private key or its .pub; without it,
+ * ~/.ssh/id_ed25519.pub then ~/.ssh/id_rsa.pub; without either,
+ * ssh-keygen creates ~/.ssh/id_ed25519 (never overwriting a file).
+ */
+#define QQ_PUBKEY_MAX 16384
+
+struct qq_key {
+	char	 key[QQ_VALUE_MAX];	/* private key, absolute */
+	char	 pub[QQ_VALUE_MAX];	/* key ".pub" */
+	char	 line[QQ_PUBKEY_MAX];	/* the public key line, no newline */
+	int	 created;		/* 1 when ssh-keygen made it just now */
+};
+
+/*
+ * Finds (or creates) the key. A missing, unreadable or malformed key, a
+ * private key open to group or others, or a .pub without its private half
+ * is QQ_EXIT_INPUT; ssh-keygen failing is QQ_EXIT_RUNTIME.
+ */
+int	 qq_keygen_find(struct qq_settings *s, const struct qq_facts *f, struct qq_key *out,
+	    struct qq_err *e);
+/* Checks one key pair given by either half and reads its public line. */
+int	 qq_keygen_check(const char *path, struct qq_key *out, struct qq_err *e);
+/* qq-keygen: exports option settings, finds the key, sets ssh_key and ssh_pubkey. */
+int	 qq_keygen_facts(struct qq_settings *s, struct qq_facts *f, struct qq_key *out,
+	    struct qq_err *e);
+
+/*
+ * cmdline.c: the QEMU argv of DESIGN.md section 4 (qq-cmdline).
+ */
+#define QQ_SUN_PATH_MAX 107	/* bytes of a unix socket path, without the NUL */
+#define QQ_CMDLINE_MACHINE "virt-4.2"
+#define QQ_CMDLINE_WARN_MAX 2
+
+struct qq_cmdline_opts {
+	const char	*kernel;	/* NULL: fact, else WS/output/ifs.bin */
+	const char	*disk;		/* NULL: fact, else WS/output/disk-qemu.vmdk; "": none */
+	const char	*initrd;	/* NULL: fact, else none; "": none */
+	const char	*append;	/* NULL: fact, else none; "": none */
+	int		 detach;	/* daemonize with QMP and a serial log */
+};
+
+struct qq_cmdline {
+	char	**argv;		/* NULL-terminated; owned, freed by qq_cmdline_free */
+	size_t	  argc;
+	char	  warn[QQ_CMDLINE_WARN_MAX][QQ_ERR_MAX];	/* for stderr */
+	int	  nwarn;
+};
+
+/*
+ * Builds the argv from settings (arch, ram, smp, ssh_port, accel, workspace,
+ * qemu), facts and o. accel auto runs qq_accel_detect (its fallback is a
+ * warning); aarch64 asks QEMU for its machines (qq_cmdline_machine).
+ */
+int	 qq_cmdline_build(struct qq_settings *s, const struct qq_facts *f,
+	    const struct qq_cmdline_opts *o, struct qq_cmdline *c, struct qq_err *e);
+void	 qq_cmdline_free(struct qq_cmdline *c);
+/*
+ * Where the QMP socket of workspace ws (absolute) lives: ws/qmp.sock when it
+ * fits in sun_path, else /tmp/qq-<first 16 hex digits of SHA-256(ws)>/qmp.sock
+ * (the caller creates that directory 0700).
+ */
+int	 qq_cmdline_qmp_path(const char *ws, char *out, size_t outsz, struct qq_err *e);
+/* out = in with every comma doubled (QEMU's escape inside -drive file= and unix:). */
+int	 qq_cmdline_comma(const char *in, char *out, size_t outsz);
+/*
+ * Picks the aarch64 machine from QEMU's "-machine help" text: virt-4.2 (0),
+ * else the oldest virt-X.Y listed (1, a fallback to warn about); -1 if none.
+ */
+int	 qq_cmdline_pick_machine(const char *help, char *out, size_t outsz);
+/* Runs "qemu -machine help" and picks; warn gets the fallback warning, if any. */
+int	 qq_cmdline_machine(const char *qemu, char *out, size_t outsz, char *warn, size_t warnsz,
+	    struct qq_err *e);
+
 #endif /* QQ_H */

@@ -18,6 +18,9 @@ static Suite *(*const suites[])(void) = {
 	suite_quote,
 	suite_settings,
 	suite_workspace,
+	suite_accel,
+	suite_keygen,
+	suite_cmdline,
 };
 
 char *

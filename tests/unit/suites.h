@@ -12,6 +12,9 @@ Suite	*suite_proc(void);
 Suite	*suite_quote(void);
 Suite	*suite_settings(void);
 Suite	*suite_workspace(void);
+Suite	*suite_accel(void);
+Suite	*suite_keygen(void);
+Suite	*suite_cmdline(void);
 
 /* A fresh temporary directory for a test; removed by rmtree. */
 char	*test_tmpdir(void);
