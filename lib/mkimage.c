@@ -299,23 +299,24 @@ find_sdp(struct ctx *c, struct qq_settings *s, const struct qq_facts *f, struct 
 		    sizeof(sdp->mk))
 			return qq_err_set(e, QQ_EXIT_INPUT, "QNX_HOST too long");
 		if (stat(sdp->mk, &st) == -1)
-			return qq_err_sys(e, QQ_EXIT_RUNTIME, "unable to find mkqnximage at %s "
+			return qq_err_set(e, QQ_EXIT_RUNTIME, "unable to find mkqnximage at %s: %s "
 			    "(QNX_HOST is %s: fix it, or unset QNX_HOST and QNX_TARGET to use "
-			    "QNX_ROOT)", sdp->mk, host);
+			    "QNX_ROOT)", sdp->mk, strerror(errno), host);
 	} else {
 		if (qq_settings_get(s, QQ_SET_QNX_ROOT, f, e) != 0)
 			return e->status;
 		strlcpy(sdp->root, s->val[QQ_SET_QNX_ROOT], sizeof(sdp->root));
 		sdp->source = 1;
 		if (stat(sdp->root, &st) == -1)
-			return qq_err_sys(e, QQ_EXIT_RUNTIME, "unable to find the QNX SDP at %s "
-			    "(set QNX_ROOT or --qnx-root to its installation directory)", sdp->root);
+			return qq_err_set(e, QQ_EXIT_RUNTIME, "unable to find the QNX SDP at %s: %s "
+			    "(set QNX_ROOT or --qnx-root to its installation directory)", sdp->root,
+			    strerror(errno));
 		if ((size_t)snprintf(env, sizeof(env), "%s/qnxsdp-env.sh", sdp->root) >=
 		    sizeof(env))
 			return qq_err_set(e, QQ_EXIT_INPUT, "QNX_ROOT too long");
 		if (stat(env, &st) == -1)
-			return qq_err_sys(e, QQ_EXIT_RUNTIME, "unable to find %s (set QNX_ROOT or "
-			    "--qnx-root to the SDP installation directory)", env);
+			return qq_err_set(e, QQ_EXIT_RUNTIME, "unable to find %s: %s (set QNX_ROOT or "
+			    "--qnx-root to the SDP installation directory)", env, strerror(errno));
 		/* Where qnxsdp-env.sh puts QNX_HOST; the digest needs the file before sourcing. */
 		if (uname(&u) == -1)
 			return qq_err_sys(e, QQ_EXIT_RUNTIME, "unable to find the host machine");
@@ -323,9 +324,9 @@ find_sdp(struct ctx *c, struct qq_settings *s, const struct qq_facts *f, struct 
 		    sdp->root, u.machine) >= sizeof(sdp->mk))
 			return qq_err_set(e, QQ_EXIT_INPUT, "QNX_ROOT too long");
 		if (stat(sdp->mk, &st) == -1)
-			return qq_err_sys(e, QQ_EXIT_RUNTIME, "unable to find mkqnximage at %s (set "
-			    "QNX_ROOT to an SDP 8 installation, or source qnxsdp-env.sh so that "
-			    "QNX_HOST is set)", sdp->mk);
+			return qq_err_set(e, QQ_EXIT_RUNTIME, "unable to find mkqnximage at %s: %s "
+			    "(set QNX_ROOT to an SDP 8 installation, or source qnxsdp-env.sh so that "
+			    "QNX_HOST is set)", sdp->mk, strerror(errno));
 	}
 	if (!S_ISREG(st.st_mode) || access(sdp->mk, X_OK) == -1)
 		return qq_err_set(e, QQ_EXIT_RUNTIME, "unable to run %s: not an executable file",
@@ -358,7 +359,7 @@ show_tail(FILE *talk, const char *log)
 			break;
 	for (start = p; *start != '\0'; start = p) {
 		p = start + strcspn(start, "\n");
-		fprintf(talk, "mkqnximage: %.*s\n", (int)(p - start), start);
+		fprintf(talk, "mkqnximage.log: %.*s\n", (int)(p - start), start);
 		if (*p == '\n')
 			p++;
 	}

@@ -182,9 +182,9 @@ qq_stage_check(const char *path, const char *arch, struct stat *stp, struct qq_e
 	want = strcmp(arch, "aarch64") == 0 ? EM_AARCH64_ : EM_X86_64_;
 	if (machine != want || !is64 || h[5] != 1)
 		return qq_err_set(e, QQ_EXIT_INPUT,
-		    "%s is a%s %s ELF binary, but the target arch is %s", path,
-		    h[5] == 2 ? " big-endian" : "", qq_stage_machine_name(machine, is64, mbuf,
-		    sizeof(mbuf)), arch);
+		    "%s is an ELF binary for %s%s, but the target arch is %s", path,
+		    qq_stage_machine_name(machine, is64, mbuf, sizeof(mbuf)),
+		    h[5] == 2 ? " (big-endian)" : "", arch);
 	return 0;
 }
 
