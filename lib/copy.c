@@ -55,11 +55,16 @@ qq_copy_fd(int in, int out, int *how)
 	ssize_t n;
 	int first = 1, saved;
 
-	/* A reflink shares the blocks: instant, and no space used until either side changes. */
-	if (ioctl(out, FICLONE, in) == 0) {
+	/*
+	 * A reflink shares the blocks: instant, and no space used until either
+	 * side changes. It clones whole files, so only from offset 0 into an
+	 * empty file.
+	 */
+	if (lseek(in, 0, SEEK_CUR) == 0 && lseek(out, 0, SEEK_END) == 0 &&
+	    ioctl(out, FICLONE, in) == 0) {
 		if (how != NULL)
 			*how = QQ_COPY_REFLINK;
-		return 0;
+		return lseek(out, 0, SEEK_END) == -1 ? -1 : 0;
 	}
 	if (how != NULL)
 		*how = QQ_COPY_RANGE;

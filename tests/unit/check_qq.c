@@ -18,6 +18,11 @@ static Suite *(*const suites[])(void) = {
 	suite_quote,
 	suite_settings,
 	suite_workspace,
+	suite_copy,
+	suite_cpio,
+	suite_digest,
+	suite_mkimage,
+	suite_stage,
 };
 
 char *

@@ -12,6 +12,11 @@ Suite	*suite_proc(void);
 Suite	*suite_quote(void);
 Suite	*suite_settings(void);
 Suite	*suite_workspace(void);
+Suite	*suite_copy(void);
+Suite	*suite_cpio(void);
+Suite	*suite_digest(void);
+Suite	*suite_mkimage(void);
+Suite	*suite_stage(void);
 
 /* A fresh temporary directory for a test; removed by rmtree. */
 char	*test_tmpdir(void);
