@@ -29,8 +29,8 @@
 extern char **environ;
 
 struct sfile {
-	char	 guest[PATH_MAX];
-	char	 host[PATH_MAX];
+	char	*guest;		/* owned */
+	char	*host;		/* owned */
 	char	 hex[QQ_DIGEST_HEX];
 	mode_t	 mode;
 	time_t	 mtime;
@@ -111,16 +111,27 @@ read_pubkey(const struct qq_mkimage_opts *o, const struct qq_facts *f, char *out
 }
 
 static int
-cmp_sfile(const void *a, const void *b)
+cmp_guest(const void *a, const void *b)
 {
-	return strcmp(((const struct sfile *)a)->guest, ((const struct sfile *)b)->guest);
+	return strcmp((*(struct sfile *const *)a)->guest, (*(struct sfile *const *)b)->guest);
+}
+
+static void
+files_free(struct ctx *c)
+{
+	for (size_t i = 0; i < c->nfiles; i++) {
+		free(c->files[i].guest);
+		free(c->files[i].host);
+	}
+	free(c->files);
 }
 
 /* The stage facts, in order; their files' digests come from the fingerprint cache. */
 static int
 load_files(struct ctx *c, const struct qq_facts *f, struct qq_err *e)
 {
-	struct sfile *sorted;
+	char guest[PATH_MAX], host[PATH_MAX];
+	struct sfile **sorted;
 	struct stat st;
 	size_t i, n = 0;
 
@@ -134,23 +145,27 @@ load_files(struct ctx *c, const struct qq_facts *f, struct qq_err *e)
 
 		if (strcmp(f->v[i].key, "stage") != 0)
 			continue;
-		if (qq_stage_parse(f->v[i].value, x->guest, sizeof(x->guest), x->host,
-		    sizeof(x->host), e) != 0)
+		if (qq_stage_parse(f->v[i].value, guest, sizeof(guest), host, sizeof(host), e) != 0)
 			return e->status;
+		if ((x->guest = strdup(guest)) == NULL || (x->host = strdup(host)) == NULL) {
+			free(x->guest);
+			return qq_err_sys(e, QQ_EXIT_RUNTIME, "unable to read the stage facts");
+		}
 		c->nfiles++;
 		if (qq_digest_get(&c->dc, x->host, x->hex, &st, e) != 0)
 			return e->status;
 		x->mode = st.st_mode & 0777;
 		x->mtime = st.st_mtim.tv_sec;
 	}
-	if ((sorted = malloc((n ? n : 1) * sizeof(*sorted))) == NULL)
+	if ((sorted = calloc(n ? n : 1, sizeof(*sorted))) == NULL)
 		return qq_err_sys(e, QQ_EXIT_RUNTIME, "unable to read the stage facts");
-	memcpy(sorted, c->files, n * sizeof(*sorted));
-	qsort(sorted, n, sizeof(*sorted), cmp_sfile);
+	for (i = 0; i < n; i++)
+		sorted[i] = &c->files[i];
+	qsort(sorted, n, sizeof(*sorted), cmp_guest);
 	for (i = 1; i < n; i++)
-		if (strcmp(sorted[i].guest, sorted[i - 1].guest) == 0) {
+		if (strcmp(sorted[i]->guest, sorted[i - 1]->guest) == 0) {
 			qq_err_set(e, QQ_EXIT_INPUT, "two stage facts for %s: %s and %s",
-			    sorted[i].guest, sorted[i - 1].host, sorted[i].host);
+			    sorted[i]->guest, sorted[i - 1]->host, sorted[i]->host);
 			free(sorted);
 			return e->status;
 		}
@@ -463,10 +478,12 @@ build_mkqnximage(struct ctx *c, struct qq_settings *s, struct qq_facts *f,
 	free(mf);
 	if (rc != 0)
 		return e->status;
-	kadd(&c->key, "mkqnximage");
+	/* The snippet is a function of (guest, mode, host) and its format version. */
+	kadd(&c->key, "mkqnximage snippet 1");
+	for (i = 0; i < c->nfiles; i++)
+		kadd(&c->key, c->files[i].host);
 	for (i = 0; i < 6; i++)
 		kadd(&c->key, args[i]);
-	kadd(&c->key, snippet);
 	kadd(&c->key, sdp.mk);
 	kadd(&c->key, sdp.hex);
 	kadd(&c->key, sdp.root);
@@ -749,6 +766,7 @@ qq_mkimage_facts(struct qq_settings *s, struct qq_facts *f, const struct qq_mkim
 	memset(&c, 0, sizeof(c));
 	memset(r, 0, sizeof(*r));
 	c.ws.lockfd = -1;
+	c.dc.dirfd = -1;
 	c.talk = o->talk;
 	e->status = 0;
 	if (qq_mkimage_builder(o->builder, builder, sizeof(builder), e) != 0 ||
@@ -785,7 +803,7 @@ qq_mkimage_facts(struct qq_settings *s, struct qq_facts *f, const struct qq_mkim
 	qq_settings_export(s, f, e);
 out:
 	qq_digest_free(&c.dc);
-	free(c.files);
+	files_free(&c);
 	qq_ws_close(&c.ws);
 	return e->status;
 }

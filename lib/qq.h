@@ -275,6 +275,8 @@ struct qq_digest_cache {
 	size_t			 n, cap, nloaded;
 	long long		 stamp_ns;	/* mtime of the cache file; 0: none */
 	int			 dirty;
+	int			 dirfd;		/* -1, or open on dir, for stat(2) */
+	char			 dir[4096];
 };
 
 void	 qq_digest_buf(const void *buf, size_t len, char hex[QQ_DIGEST_HEX]);

@@ -62,6 +62,7 @@ struct item {
 	const char	*name;		/* guest file name: points into given */
 	char		*guest;		/* /data/home/root[/tests]/name */
 	int		 test;
+	int		 have_s;	/* s already filled (from discovery) */
 	struct srcfp	 s;
 	struct dstfp	 d;
 	const struct ment *old;		/* manifest entry when unchanged */
@@ -208,8 +209,9 @@ base_name(const char *p)
 	return s ? s + 1 : p;
 }
 
+/* abs: the absolute path when the caller has it (discovery), else made here. */
 static int
-items_add(struct items *it, const char *path, int test, struct qq_err *e)
+items_add(struct items *it, const char *path, const char *absp, int test, struct qq_err *e)
 {
 	struct item *v, *x;
 	char abs[PATH_MAX];
@@ -224,9 +226,12 @@ items_add(struct items *it, const char *path, int test, struct qq_err *e)
 	}
 	x = &it->v[it->n];
 	memset(x, 0, sizeof(*x));
-	if (qq_file_abspath(path, abs, sizeof(abs), e) != 0)
-		return e->status;
-	if ((x->given = strdup(path)) == NULL || (x->abs = strdup(abs)) == NULL) {
+	if (absp == NULL) {
+		if (qq_file_abspath(path, abs, sizeof(abs), e) != 0)
+			return e->status;
+		absp = abs;
+	}
+	if ((x->given = strdup(path)) == NULL || (x->abs = strdup(absp)) == NULL) {
 		free(x->given);
 		return qq_err_sys(e, QQ_EXIT_RUNTIME, "unable to list files");
 	}
@@ -243,11 +248,11 @@ skip_name(const char *name)
 }
 
 static int
-discover(struct items *it, const char *dir, int depth, struct qq_err *e)
+discover(struct items *it, const char *dir, const char *absdir, int depth, struct qq_err *e)
 {
 	struct dirent *d;
 	struct stat st;
-	char path[PATH_MAX];
+	char path[PATH_MAX], abs[PATH_MAX];
 	DIR *dp;
 	int rc = 0;
 
@@ -268,21 +273,25 @@ discover(struct items *it, const char *dir, int depth, struct qq_err *e)
 		if (skip_name(d->d_name))
 			continue;
 		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, d->d_name) >=
-		    sizeof(path)) {
+		    sizeof(path) || (size_t)snprintf(abs, sizeof(abs), "%s/%s",
+		    strcmp(absdir, "/") == 0 ? "" : absdir, d->d_name) >= sizeof(abs)) {
 			rc = qq_err_set(e, QQ_EXIT_INPUT, "path too long: %s/%s", dir, d->d_name);
 			break;
 		}
 		if (fstatat(dirfd(dp), d->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1)
 			continue;	/* gone meanwhile */
 		if (S_ISDIR(st.st_mode)) {
-			rc = discover(it, path, depth + 1, e);
+			rc = discover(it, path, abs, depth + 1, e);
 			continue;
 		}
 		/* A symlink counts when it leads to a file; linked directories are not followed. */
 		if (S_ISLNK(st.st_mode) && fstatat(dirfd(dp), d->d_name, &st, 0) == -1)
 			continue;
-		if (S_ISREG(st.st_mode) && (st.st_mode & S_IXUSR))
-			rc = items_add(it, path, 1, e);
+		if (S_ISREG(st.st_mode) && (st.st_mode & S_IXUSR) &&
+		    (rc = items_add(it, path, abs, 1, e)) == 0) {
+			srcfp(&st, &it->v[it->n - 1].s);	/* saves a stat later */
+			it->v[it->n - 1].have_s = 1;
+		}
 	}
 	closedir(dp);
 	return rc;
@@ -292,9 +301,11 @@ int
 qq_stage_discover(const char *dir, char ***pathsp, size_t *np, struct qq_err *e)
 {
 	struct items it = { 0 };
-	char **v;
+	char absdir[PATH_MAX], **v;
 
-	if (discover(&it, dir, 0, e) != 0) {
+	if (qq_file_abspath(dir, absdir, sizeof(absdir), e) != 0)
+		return e->status;
+	if (discover(&it, dir, absdir, 0, e) != 0) {
 		items_free(&it);
 		return e->status;
 	}
@@ -342,6 +353,35 @@ manifest_free(struct manifest *m)
 	memset(m, 0, sizeof(*m));
 }
 
+/* "DEV INO SIZE MTIME CTIME MODE\tDEV INO SIZE MTIME": strtoll, faster than sscanf here. */
+static int
+parse_fp(const char *p, struct ment *x)
+{
+	long long *s[] = { (long long *)&x->s.dev, (long long *)&x->s.ino, &x->s.size,
+	    &x->s.mtime, &x->s.ctime };
+	long long *d[] = { (long long *)&x->d.dev, (long long *)&x->d.ino, &x->d.size,
+	    &x->d.mtime };
+	char *end;
+
+	for (size_t i = 0; i < 5; i++) {
+		*s[i] = strtoll(p, &end, 10);
+		if (end == p || *end != ' ')
+			return -1;
+		p = end + 1;
+	}
+	x->s.mode = (unsigned)strtoul(p, &end, 8);
+	if (end == p || *end != '\t')
+		return -1;
+	p = end + 1;
+	for (size_t i = 0; i < 4; i++) {
+		*d[i] = strtoll(p, &end, 10);
+		if (end == p || *end != (i == 3 ? '\0' : ' '))
+			return -1;
+		p = end + 1;
+	}
+	return 0;
+}
+
 /* A missing or malformed manifest only means every file is copied again. */
 static void
 manifest_load(struct manifest *m, const char *path)
@@ -364,11 +404,7 @@ manifest_load(struct manifest *m, const char *path)
 		if (len > 0 && line[len - 1] == '\n')
 			line[--len] = '\0';
 		if ((t1 = strchr(line, '\t')) == NULL || (t2 = strchr(t1 + 1, '\t')) == NULL ||
-		    (t3 = strchr(t2 + 1, '\t')) == NULL ||
-		    sscanf(t2 + 1, "%llu %llu %lld %lld %lld %o", &x.s.dev, &x.s.ino, &x.s.size,
-		    &x.s.mtime, &x.s.ctime, &x.s.mode) != 6 ||
-		    sscanf(t3 + 1, "%llu %llu %lld %lld", &x.d.dev, &x.d.ino, &x.d.size,
-		    &x.d.mtime) != 4) {
+		    (t3 = strchr(t2 + 1, '\t')) == NULL || parse_fp(t2 + 1, &x) == -1) {
 			ok = 0;
 			break;
 		}
@@ -421,10 +457,12 @@ check_all(struct items *it, const struct manifest *m, const char *arch, struct q
 		struct item *x = &it->v[i];
 		const struct ment *old = manifest_find(m, x->guest);
 
-		if (old != NULL && strcmp(old->src, x->abs) == 0 && strcmp(m->arch, arch) == 0 &&
-		    stat(x->abs, &st) == 0 && S_ISREG(st.st_mode)) {
-			srcfp(&st, &x->s);
-			if (same_src(&x->s, &old->s))
+		if (old != NULL && strcmp(old->src, x->abs) == 0 && strcmp(m->arch, arch) == 0) {
+			if (!x->have_s && stat(x->abs, &st) == 0 && S_ISREG(st.st_mode)) {
+				srcfp(&st, &x->s);
+				x->have_s = 1;
+			}
+			if (x->have_s && same_src(&x->s, &old->s))
 				continue;
 		}
 		if (qq_stage_check(x->given, arch, &st, e) != 0)
@@ -437,26 +475,20 @@ check_all(struct items *it, const struct manifest *m, const char *arch, struct q
 static int
 build_items(struct items *it, const struct qq_stage_opts *o, struct qq_err *e)
 {
-	char **found;
-	size_t nfound, i;
+	char absdir[PATH_MAX];
+	size_t i;
 
 	if (o->program == NULL || *o->program == '\0')
 		return qq_err_set(e, QQ_EXIT_USAGE, "no program given");
-	if (items_add(it, o->program, 0, e) != 0)
+	if (items_add(it, o->program, NULL, 0, e) != 0)
 		return e->status;
 	for (i = 0; i < o->ntests; i++)
-		if (items_add(it, o->tests[i], 1, e) != 0)
+		if (items_add(it, o->tests[i], NULL, 1, e) != 0)
 			return e->status;
-	for (i = 0; i < o->ntests_dirs; i++) {
-		if (qq_stage_discover(o->tests_dirs[i], &found, &nfound, e) != 0)
+	for (i = 0; i < o->ntests_dirs; i++)
+		if (qq_file_abspath(o->tests_dirs[i], absdir, sizeof(absdir), e) != 0 ||
+		    discover(it, o->tests_dirs[i], absdir, 0, e) != 0)
 			return e->status;
-		for (size_t j = 0; j < nfound; j++)
-			if (items_add(it, found[j], 1, e) != 0) {
-				qq_argv_free(found);
-				return e->status;
-			}
-		qq_argv_free(found);
-	}
 	qsort(it->v, it->n, sizeof(*it->v), cmp_item);
 	for (i = 0; i < it->n; i++) {
 		struct item *x = &it->v[i];
@@ -634,8 +666,16 @@ plan(struct qq_ws *ws, struct items *it, const struct manifest *m, int *changed,
 {
 	char path[PATH_MAX];
 	struct stat st;
+	int dfd[2];
 
 	*changed = m->n != it->n;
+	/* The staged copies, looked up relative to their directories: shorter path walks. */
+	for (int t = 0; t < 2; t++) {
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s%s%s", ws->path, QQ_STAGE_DIR,
+		    QQ_STAGE_HOME, t ? "/tests" : "") >= sizeof(path))
+			return qq_err_set(e, QQ_EXIT_INPUT, "path too long: %s", ws->path);
+		dfd[t] = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	}
 	for (size_t i = 0; i < it->n; i++) {
 		struct item *x = &it->v[i];
 		const struct ment *old = manifest_find(m, x->guest);
@@ -645,10 +685,9 @@ plan(struct qq_ws *ws, struct items *it, const struct manifest *m, int *changed,
 			*changed = 1;
 			continue;
 		}
-		if ((size_t)snprintf(path, sizeof(path), "%s/%s%s", ws->path, QQ_STAGE_DIR,
-		    x->guest) >= sizeof(path))
-			return qq_err_set(e, QQ_EXIT_INPUT, "path too long: %s", ws->path);
-		if (lstat(path, &st) == -1 || !S_ISREG(st.st_mode)) {
+		if (dfd[x->test] == -1 ||
+		    fstatat(dfd[x->test], x->name, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
+		    !S_ISREG(st.st_mode)) {
 			*changed = 1;
 			continue;
 		}
@@ -660,6 +699,9 @@ plan(struct qq_ws *ws, struct items *it, const struct manifest *m, int *changed,
 		}
 		x->old = old;
 	}
+	for (int t = 0; t < 2; t++)
+		if (dfd[t] != -1)
+			close(dfd[t]);
 	return 0;
 }
 
