@@ -193,7 +193,8 @@ qq_digest_load(struct qq_digest_cache *c, const char *path, struct qq_err *e)
 	}
 	free(line);
 	fclose(fp);
-	qsort(c->v, c->n, sizeof(*c->v), cmp_ent);
+	if (c->n > 0)
+		qsort(c->v, c->n, sizeof(*c->v), cmp_ent);
 	c->nloaded = c->n;
 	return 0;
 }
@@ -214,7 +215,7 @@ qq_digest_get(struct qq_digest_cache *c, const char *path, char hex[QQ_DIGEST_HE
 	if (stp != NULL)
 		*stp = st;
 	key.path = (char *)path;
-	d = bsearch(&key, c->v, c->nloaded, sizeof(*c->v), cmp_ent);
+	d = c->nloaded == 0 ? NULL : bsearch(&key, c->v, c->nloaded, sizeof(*c->v), cmp_ent);
 	/*
 	 * Trusted only when the fingerprint matches and the file's mtime is
 	 * older than the cache itself (git's "racily clean" rule): a write in
@@ -264,7 +265,8 @@ qq_digest_save(struct qq_digest_cache *c, const char *path, struct qq_err *e)
 			c->dirty = 1;	/* forget files no longer asked for */
 	if (!c->dirty)
 		return 0;
-	qsort(c->v, c->n, sizeof(*c->v), cmp_ent);
+	if (c->n > 0)
+		qsort(c->v, c->n, sizeof(*c->v), cmp_ent);
 	c->nloaded = 0;		/* the order changed: no more lookups */
 	if ((fp = open_memstream(&buf, &len)) == NULL)
 		return qq_err_sys(e, QQ_EXIT_RUNTIME, "unable to write %s", path);

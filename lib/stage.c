@@ -428,7 +428,7 @@ manifest_load(struct manifest *m, const char *path)
 	fclose(fp);
 	if (!ok)
 		manifest_free(m);
-	else
+	else if (m->n > 0)
 		qsort(m->v, m->n, sizeof(*m->v), cmp_ment);
 }
 
@@ -437,6 +437,8 @@ manifest_find(const struct manifest *m, const char *guest)
 {
 	struct ment key = { .guest = (char *)guest };
 
+	if (m->n == 0)
+		return NULL;
 	return bsearch(&key, m->v, m->n, sizeof(*m->v), cmp_ment);
 }
 
