@@ -344,4 +344,148 @@ int	 qq_cmdline_pick_machine(const char *help, char *out, size_t outsz);
 int	 qq_cmdline_machine(const char *qemu, char *out, size_t outsz, char *warn, size_t warnsz,
 	    struct qq_err *e);
 
+/*
+ * copy.c: file contents copied by reflink (FICLONE) where the filesystem
+ * allows, else copy_file_range(2), else read/write.
+ */
+enum { QQ_COPY_REFLINK = 1, QQ_COPY_RANGE, QQ_COPY_READ_WRITE };
+
+/* Copies in (from its offset) to out; *how (may be NULL) says which way. 0, or -1 with errno. */
+int	 qq_copy_fd(int in, int out, int *how);
+/* Copies src to a new file dst (O_EXCL) with mode; a failed copy leaves no dst. */
+int	 qq_copy_file(const char *src, const char *dst, mode_t mode, struct qq_err *e);
+
+/*
+ * digest.c: SHA-256 (libmd) of files, remembered by fingerprint (device,
+ * inode, size, mtime in ns) in a cache file so unchanged files are not read
+ * again. An entry counts only when the file's mtime is older than the cache
+ * file itself (git's "racily clean" rule).
+ */
+#define QQ_DIGEST_HEX 65	/* 64 hex digits and a NUL */
+
+struct stat;
+
+struct qq_digest_ent {
+	char			*path;		/* owned */
+	dev_t			 dev;
+	ino_t			 ino;
+	off_t			 size;
+	long long		 mtime_ns;
+	char			 hex[QQ_DIGEST_HEX];
+	int			 used;		/* asked for in this run */
+};
+
+struct qq_digest_cache {
+	struct qq_digest_ent	*v;		/* owned; [0, nloaded) sorted by path */
+	size_t			 n, cap, nloaded;
+	long long		 stamp_ns;	/* mtime of the cache file; 0: none */
+	int			 dirty;
+	int			 dirfd;		/* -1, or open on dir, for stat(2) */
+	char			 dir[4096];
+};
+
+void	 qq_digest_buf(const void *buf, size_t len, char hex[QQ_DIGEST_HEX]);
+/* Digest of what is left to read on fd; name is for messages. */
+int	 qq_digest_fd(int fd, const char *name, char hex[QQ_DIGEST_HEX], struct qq_err *e);
+/* Loads a cache file; missing or malformed means empty (never an error but ENOMEM). */
+int	 qq_digest_load(struct qq_digest_cache *c, const char *path, struct qq_err *e);
+/* The digest of a regular file, from the cache or by reading it; *st (may be NULL) gets stat(2). */
+int	 qq_digest_get(struct qq_digest_cache *c, const char *path, char hex[QQ_DIGEST_HEX],
+	    struct stat *st, struct qq_err *e);
+/* Writes the entries used in this run, atomically, only when something changed. */
+int	 qq_digest_save(struct qq_digest_cache *c, const char *path, struct qq_err *e);
+void	 qq_digest_free(struct qq_digest_cache *c);
+
+/*
+ * stage.c: qq-stage: the program and its tests, checked (regular file,
+ * owner-executable, a #! script or an ELF for the target arch), then copied
+ * into WS/staging mirroring their guest paths. Each run builds a new tree
+ * (unchanged files hard-linked, others copied) and swaps it in with one
+ * renameat2(RENAME_EXCHANGE); when nothing changed, nothing is written.
+ * A stage fact is "GUEST-PATH<tab>STAGED-HOST-PATH".
+ */
+#define QQ_STAGE_HOME	"/data/home/root"	/* the program; tests in tests/ below it */
+#define QQ_STAGE_DIR	"staging"
+
+struct qq_stage_opts {
+	const char		 *program;
+	const char *const	 *tests;	/* --test FILE */
+	size_t			  ntests;
+	const char *const	 *tests_dirs;	/* --tests DIR, searched recursively */
+	size_t			  ntests_dirs;
+};
+
+struct qq_stage_result {
+	size_t	 files;		/* staged */
+	size_t	 copied;	/* copied this time (the others were unchanged) */
+	int	 changed;	/* the staging tree was replaced */
+};
+
+/* Nonzero when a file name passes the seed's test rule (DESIGN.md section 8). */
+int	 qq_stage_test_name_ok(const char *name);
+/* Tests under dir (recursively, unsorted): a NULL-terminated array freed with qq_argv_free. */
+int	 qq_stage_discover(const char *dir, char ***pathsp, size_t *np, struct qq_err *e);
+/* Checks a file for arch ("x86_64", "aarch64"); QQ_EXIT_INPUT naming what is wrong. */
+int	 qq_stage_check(const char *path, const char *arch, struct stat *st, struct qq_err *e);
+/* A readable name for an ELF e_machine; buf holds it for unknown machines. */
+const char *qq_stage_machine_name(int machine, int is64, char *buf, size_t bufsz);
+/* qq-stage: exports option settings, stages, replaces every stage fact. */
+int	 qq_stage_facts(struct qq_settings *s, struct qq_facts *f, const struct qq_stage_opts *o,
+	    struct qq_stage_result *res, struct qq_err *e);
+/* Splits a stage fact value; QQ_EXIT_INPUT unless GUEST is a file under /data/ and HOST absolute. */
+int	 qq_stage_parse(const char *value, char *guest, size_t gsz, char *host, size_t hsz,
+	    struct qq_err *e);
+
+/*
+ * cpio.c: a newc cpio archive (what Linux unpacks as initramfs), via libarchive.
+ */
+struct qq_cpio_entry {
+	const char	*path;		/* in the archive, without a leading "/" */
+	mode_t		 mode;		/* S_IFDIR or S_IFREG and permission bits */
+	const char	*src;		/* regular file: read from this host file, or */
+	const void	*data;		/* these bytes */
+	size_t		 len;
+	time_t		 mtime;
+};
+
+/* Writes the entries (uid 0, gid 0) to fd at its offset, with no block padding. */
+int	 qq_cpio_write(int fd, const struct qq_cpio_entry *v, size_t n, struct qq_err *e);
+
+/*
+ * mkimage.c: qq-mkimage: the guest image from the stage facts, by
+ * mkqnximage (QNX SDP) or as an initramfs appended to a Linux base guest.
+ * A SHA-256 over everything the image is built from is kept in
+ * WS/image.key; when equal, the builder is not run.
+ */
+#define QQ_PUBKEY_LINE_MAX 16384
+
+struct qq_mkimage_opts {
+	const char	*builder;	/* NULL: QNX_QEMU_BUILDER, else mkqnximage */
+	const char	*base;		/* initramfs base guest dir; NULL: QNX_QEMU_BASE */
+	const char	*ssh_pubkey;	/* a .pub file; NULL: the ssh_pubkey fact */
+	int		 rebuild;	/* ignore image.key */
+	FILE		*talk;		/* cache notes, mkqnximage's last lines; NULL: quiet */
+};
+
+struct qq_mkimage_result {
+	char	 builder[16];
+	char	 key[QQ_DIGEST_HEX];
+	int	 built;		/* 0: cache hit */
+};
+
+struct qq_mkimage_file {
+	const char	*guest;		/* /data/... */
+	const char	*host;
+	mode_t		 mode;
+};
+
+/* Resolves the builder: option, else QNX_QEMU_BUILDER, else mkqnximage. */
+int	 qq_mkimage_builder(const char *opt, char *out, size_t outsz, struct qq_err *e);
+/* The data_files.custom text (malloc'd) for these files. */
+int	 qq_mkimage_snippet(const struct qq_mkimage_file *v, size_t n, char **textp,
+	    struct qq_err *e);
+/* qq-mkimage: builds (or finds cached) and sets kernel, disk, and initrd and append. */
+int	 qq_mkimage_facts(struct qq_settings *s, struct qq_facts *f, const struct qq_mkimage_opts *o,
+	    struct qq_mkimage_result *r, struct qq_err *e);
+
 #endif /* QQ_H */

@@ -21,6 +21,11 @@ static Suite *(*const suites[])(void) = {
 	suite_accel,
 	suite_keygen,
 	suite_cmdline,
+	suite_copy,
+	suite_cpio,
+	suite_digest,
+	suite_mkimage,
+	suite_stage,
 };
 
 char *

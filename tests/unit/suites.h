@@ -15,6 +15,11 @@ Suite	*suite_workspace(void);
 Suite	*suite_accel(void);
 Suite	*suite_keygen(void);
 Suite	*suite_cmdline(void);
+Suite	*suite_copy(void);
+Suite	*suite_cpio(void);
+Suite	*suite_digest(void);
+Suite	*suite_mkimage(void);
+Suite	*suite_stage(void);
 
 /* A fresh temporary directory for a test; removed by rmtree. */
 char	*test_tmpdir(void);
