@@ -187,7 +187,7 @@ qq_spawn_parse(struct qq_spawn_vm *vm, char *const argv[], struct qq_err *e)
 			if (set_path(vm->pidfile, sizeof(vm->pidfile), "-pidfile", val, e) != 0)
 				return e->status;
 		} else if (strcmp(opt, "-kernel") == 0 || strcmp(opt, "-initrd") == 0) {
-			if (add_file(vm, opt + 1, val, e) != 0)
+			if (add_file(vm, opt[1] == 'k' ? "kernel" : "initrd", val, e) != 0)
 				return e->status;
 		} else if (strcmp(opt, "-drive") == 0) {
 			if ((r = opts_get(val, "file", 0, v, sizeof(v))) == -1)
