@@ -18,6 +18,10 @@ static Suite *(*const suites[])(void) = {
 	suite_quote,
 	suite_settings,
 	suite_workspace,
+	suite_qmp,
+	suite_vm,
+	suite_stop,
+	suite_spawn,
 };
 
 char *

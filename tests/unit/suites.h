@@ -12,6 +12,10 @@ Suite	*suite_proc(void);
 Suite	*suite_quote(void);
 Suite	*suite_settings(void);
 Suite	*suite_workspace(void);
+Suite	*suite_qmp(void);
+Suite	*suite_vm(void);
+Suite	*suite_stop(void);
+Suite	*suite_spawn(void);
 
 /* A fresh temporary directory for a test; removed by rmtree. */
 char	*test_tmpdir(void);
