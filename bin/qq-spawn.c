@@ -20,6 +20,20 @@ usage(void)
 	exit(QQ_EXIT_USAGE);
 }
 
+static int
+wait_seconds(const char *arg)
+{
+	const char *errstr;
+	int v = (int)strtonum(arg, 1, 86400, &errstr);
+
+	if (errstr != NULL) {
+		fprintf(stderr, "qq-spawn: bad --wait-ssh \"%s\": expected seconds from 1 to "
+		    "86400\n", arg);
+		exit(QQ_EXIT_USAGE);
+	}
+	return v;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -36,7 +50,6 @@ main(int argc, char *argv[])
 	struct qq_err e;
 	char **qargv = NULL;
 	size_t n;
-	const char *errstr;
 	int ch, nul = 0, verbose = isatty(STDERR_FILENO), rc;
 
 	qq_settings_init(&s);
@@ -50,12 +63,7 @@ main(int argc, char *argv[])
 		case 't': o.tcg_fallback = 1; break;
 		case 'v': verbose = 1; break;
 		case 'w':
-			o.wait_ssh = optarg ? (int)strtonum(optarg, 1, 86400, &errstr) : -1;
-			if (optarg && errstr != NULL) {
-				fprintf(stderr, "qq-spawn: bad --wait-ssh \"%s\": expected "
-				    "seconds from 1 to 86400\n", optarg);
-				return QQ_EXIT_USAGE;
-			}
+			o.wait_ssh = optarg ? wait_seconds(optarg) : -1;
 			break;
 		case 'h': fputs(usage_line, stdout); return 0;
 		case 'V': puts("qq-spawn " PACKAGE_VERSION); return 0;
@@ -67,20 +75,14 @@ main(int argc, char *argv[])
 		return qq_err_report("qq-spawn", &e);
 	o.ssh_key = s.val[QQ_SET_SSH_KEY];
 	if (optind < argc)
-		rc = (qargv = argv + optind, 0);
+		qargv = argv + optind;
 	else if (isatty(STDIN_FILENO))
 		usage();
 	else if ((rc = qq_unquote_read(stdin, nul, &qargv, &n, &e)) == 0 && n == 0)
 		rc = qq_err_set(&e, QQ_EXIT_INPUT, "no QEMU argv on standard input");
 	if (rc == 0)
 		rc = qq_spawn_run(qargv, &o, &r, &f, &e);
-	if (rc != 0 && r.console_tail != NULL)
-		fprintf(stderr, "%s\n", r.console_tail);
-	if (r.retried_tcg)
-		fputs("qq-spawn: KVM failed at run time (QMP status internal-error); "
-		    "retried under TCG\n", stderr);
-	if (rc == 0 && verbose && *r.hint)
-		fprintf(stderr, "%s\n", r.hint);
+	qq_spawn_report(stderr, &r, rc, verbose);
 	if (optind >= argc)
 		qq_argv_free(qargv);
 	qq_spawn_result_free(&r);

@@ -170,14 +170,23 @@ int
 qq_qmp_cmd(struct qq_qmp *q, const char *cmd, int timeout_ms, char **reply, struct qq_err *e)
 {
 	long long deadline = now_ms() + timeout_ms;
+	char *line;
+	int rc;
 
 	if (reply != NULL)
 		*reply = NULL;
 	if (q->fd == -1)
 		return qq_err_set(e, QQ_EXIT_RUNTIME, "QMP is not connected");
-	if (send_all(q, cmd, deadline, e) != 0 || send_all(q, "\n", deadline, e) != 0)
-		return e->status;
-	return await_reply(q, deadline, reply, e);
+	if ((line = malloc(strlen(cmd) + 2)) == NULL)
+		return qq_err_sys(e, QQ_EXIT_RUNTIME, "unable to write QMP");
+	strcpy(line, cmd);
+	strcat(line, "\n");
+	rc = send_all(q, line, deadline, e);
+	free(line);
+	if (rc == 0 && (rc = await_reply(q, deadline, reply, e)) != 0 &&
+	    strncmp(e->msg, "QMP error: ", 11) != 0)
+		qq_qmp_close(q);	/* a late reply must never answer the next command */
+	return rc;
 }
 
 void

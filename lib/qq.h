@@ -254,7 +254,8 @@ int	 qq_qmp_open(struct qq_qmp *q, const char *path, int timeout_ms, struct qq_e
 /*
  * Sends cmd (one JSON object) and waits for its "return" line, which it
  * stores in *reply (malloc'd, caller frees; reply may be NULL). An "error"
- * reply is QQ_EXIT_RUNTIME with QEMU's description.
+ * reply is QQ_EXIT_RUNTIME with QEMU's description; any other failure
+ * (timeout, closed) also closes q, so a late reply never answers a later command.
  */
 int	 qq_qmp_cmd(struct qq_qmp *q, const char *cmd, int timeout_ms, char **reply,
 	    struct qq_err *e);
@@ -408,6 +409,8 @@ int	 qq_spawn_argv_tcg(char *const argv[], char ***out, struct qq_err *e);
 int	 qq_spawn_run(char *const argv[], const struct qq_spawn_opts *o,
 	    struct qq_spawn_result *r, struct qq_facts *f, struct qq_err *e);
 void	 qq_spawn_result_free(struct qq_spawn_result *r);
+/* Writes to fp what the user should see: a failed wait's console tail, a TCG retry, the ssh hint. */
+void	 qq_spawn_report(FILE *fp, const struct qq_spawn_result *r, int rc, int verbose);
 /* A short name for a wait outcome. */
 const char *qq_spawn_why(enum qq_spawn_wait why);
 

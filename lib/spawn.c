@@ -874,6 +874,18 @@ qq_spawn_result_free(struct qq_spawn_result *r)
 	r->console_tail = NULL;
 }
 
+void
+qq_spawn_report(FILE *fp, const struct qq_spawn_result *r, int rc, int verbose)
+{
+	if (rc != 0 && r->console_tail != NULL)
+		fprintf(fp, "%s\n", r->console_tail);
+	if (r->retried_tcg)
+		fputs("qq-spawn: KVM failed at run time (QMP status internal-error); "
+		    "retried under TCG\n", fp);
+	if (rc == 0 && verbose && *r->hint)
+		fprintf(fp, "%s\n", r->hint);
+}
+
 const char *
 qq_spawn_why(enum qq_spawn_wait why)
 {
