@@ -306,8 +306,8 @@ enum qq_stop_step {
 	QQ_STOP_SIGTERM,
 	QQ_STOP_SIGKILL
 };
-/* The step names printed as stopped_by=. */
-extern const char *const qq_stop_steps[];
+/* The step's name as printed in stopped_by=. */
+const char *qq_stop_step_name(enum qq_stop_step step);
 
 struct qq_stop_opts {
 	int	 powerdown_ms;	/* grace after system_powerdown */

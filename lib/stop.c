@@ -18,7 +18,13 @@
 #define QMP_CONNECT_MS	1000	/* a live QEMU answers its greeting in milliseconds */
 #define QMP_CMD_MS	1000
 
-const char *const qq_stop_steps[] = { "powerdown", "quit", "sigterm", "sigkill" };
+static const char *const steps[] = { "powerdown", "quit", "sigterm", "sigkill" };
+
+const char *
+qq_stop_step_name(enum qq_stop_step step)
+{
+	return steps[step];
+}
 
 void
 qq_stop_defaults(struct qq_stop_opts *o)
@@ -127,7 +133,7 @@ qq_stop_ws(const char *ws, const struct qq_stop_opts *o, struct qq_facts *f, str
 		return rc;
 	}
 	qq_vm_cleanup(ws, pidfile, NULL);
-	return qq_facts_set(f, "stopped_by", qq_stop_steps[by], e);
+	return qq_facts_set(f, "stopped_by", qq_stop_step_name(by), e);
 }
 
 /* Removes name (in the directory at) and, for a directory, all below it; never follows links. */

@@ -2,9 +2,9 @@
 . "$QQ_SRCDIR/tests/lib.sh"
 . "$QQ_SRCDIR/tests/cli/vm.sh"
 
-# start [extra QEMU args...]: starts a paused VM in $W; sets $pid.
+# start: starts a paused VM in $W; sets $pid.
 start() {
-	argv 0 "$@" >"$T/argv"
+	argv 0 >"$T/argv"
 	pid=
 	expect_in 0 "$T/argv" qq-spawn -d && pid=$(fact pid)
 	[ -n "$pid" ]

@@ -3,6 +3,7 @@
 # the test's own directory in its command line and stopped by pid, never by name.
 
 QEMU=qemu-system-x86_64
+export HELPER
 HELPER=$QQ_BUILDDIR/tests/helper/qq-testhelper
 command -v "$QEMU" >/dev/null 2>&1 || { echo "SKIP: $QEMU not installed"; exit 77; }
 

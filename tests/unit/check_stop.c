@@ -122,10 +122,10 @@ END_TEST
 
 START_TEST(test_step_names)
 {
-	ck_assert_str_eq(qq_stop_steps[QQ_STOP_POWERDOWN], "powerdown");
-	ck_assert_str_eq(qq_stop_steps[QQ_STOP_QUIT], "quit");
-	ck_assert_str_eq(qq_stop_steps[QQ_STOP_SIGTERM], "sigterm");
-	ck_assert_str_eq(qq_stop_steps[QQ_STOP_SIGKILL], "sigkill");
+	ck_assert_str_eq(qq_stop_step_name(QQ_STOP_POWERDOWN), "powerdown");
+	ck_assert_str_eq(qq_stop_step_name(QQ_STOP_QUIT), "quit");
+	ck_assert_str_eq(qq_stop_step_name(QQ_STOP_SIGTERM), "sigterm");
+	ck_assert_str_eq(qq_stop_step_name(QQ_STOP_SIGKILL), "sigkill");
 }
 END_TEST
 
