@@ -488,4 +488,179 @@ int	 qq_mkimage_snippet(const struct qq_mkimage_file *v, size_t n, char **textp,
 int	 qq_mkimage_facts(struct qq_settings *s, struct qq_facts *f, const struct qq_mkimage_opts *o,
 	    struct qq_mkimage_result *r, struct qq_err *e);
 
+/*
+ * qmp.c: a QMP client on a unix socket. Every read is bounded by a timeout;
+ * asynchronous events are skipped while a command waits for its reply.
+ */
+struct qq_qmp {
+	int	 fd;		/* -1 when closed */
+	size_t	 len;
+	char	 buf[65536];
+};
+
+/* Connects, reads the greeting and negotiates capabilities; q->fd is -1 on failure. */
+int	 qq_qmp_open(struct qq_qmp *q, const char *path, int timeout_ms, struct qq_err *e);
+/*
+ * Sends cmd (one JSON object) and waits for its "return" line, which it
+ * stores in *reply (malloc'd, caller frees; reply may be NULL). An "error"
+ * reply is QQ_EXIT_RUNTIME with QEMU's description; any other failure
+ * (timeout, closed) also closes q, so a late reply never answers a later command.
+ */
+int	 qq_qmp_cmd(struct qq_qmp *q, const char *cmd, int timeout_ms, char **reply,
+	    struct qq_err *e);
+void	 qq_qmp_close(struct qq_qmp *q);
+/* The string value of the first "key" in json, unescaped into out; -1 if absent or too long. */
+int	 qq_qmp_string(const char *json, const char *key, char *out, size_t outsz);
+/* The host port forwarded to guest port 22 in "info usernet" text; -1 if none. */
+int	 qq_qmp_usernet_port(const char *text);
+
+/*
+ * vm.c: a VM process seen from outside: its pidfile lock, executable, exit,
+ * SSH port and QMP socket.
+ */
+long long qq_vm_now_ms(void);
+/* The pid holding the POSIX lock on pidfile (QEMU's -pidfile); 0 none or no file; -1 error. */
+pid_t	 qq_vm_holder(const char *pidfile);
+/* The pid written in pidfile, or -1. */
+pid_t	 qq_vm_pidfile_read(const char *pidfile);
+/* 1 when /proc/PID/exe is a qemu-system-* binary; its path goes to exe (may be NULL). */
+int	 qq_vm_is_qemu(pid_t pid, char *exe, size_t exesz);
+/* 0 when pid is gone or a zombie (a daemonized QEMU lingers as one). */
+int	 qq_vm_alive(pid_t pid);
+/* pidfd_open(2), or -1. */
+int	 qq_vm_pidfd(pid_t pid);
+/* Sends sig through the pidfd when there is one (immune to pid reuse), else kill(2). */
+int	 qq_vm_signal(pid_t pid, int pidfd, int sig);
+/* Waits up to timeout_ms for pid to exit, without spinning; 0 gone, -1 still alive. */
+int	 qq_vm_wait_gone(pid_t pid, int pidfd, int timeout_ms);
+/* 1 when 127.0.0.1:port cannot be bound, 0 when free, -1 error. */
+int	 qq_vm_port_busy(int port);
+/* "pid N (comm)" of the process owning a socket on port, from /proc; -1 if unknown. */
+int	 qq_vm_port_holder(int port, char *out, size_t outsz);
+/* The short private directory for a deep workspace's QMP socket: /tmp/qq-<16 hex of SHA-256>. */
+int	 qq_vm_qmp_dir(const char *ws, char *out, size_t outsz);
+/* The QMP socket of workspace ws (following WS/qmp.sock to the short dir); "" if none. */
+int	 qq_vm_qmp_path(const char *ws, char *out, size_t outsz, struct qq_err *e);
+/* Creates dir 0700, or checks an existing one is ours: a directory we own, not group/other-writable. */
+int	 qq_vm_dir_private(const char *dir, struct qq_err *e);
+/* Removes a stopped VM's pidfile, its sockets (only sockets) and its short QMP directory. */
+void	 qq_vm_cleanup(const char *ws, const char *pidfile, const char *qmp);
+
+/*
+ * stop.c: stopping a VM up a bounded ladder, and wiping a workspace.
+ */
+enum qq_stop_step {
+	QQ_STOP_POWERDOWN,	/* QMP system_powerdown: the guest shut itself down */
+	QQ_STOP_QUIT,		/* QMP quit */
+	QQ_STOP_SIGTERM,
+	QQ_STOP_SIGKILL
+};
+/* The step's name as printed in stopped_by=. */
+const char *qq_stop_step_name(enum qq_stop_step step);
+
+struct qq_stop_opts {
+	int	 powerdown_ms;	/* grace after system_powerdown */
+	int	 quit_ms;	/* after QMP quit */
+	int	 term_ms;	/* after SIGTERM */
+	int	 kill_ms;	/* after SIGKILL, before giving up */
+	int	 force;		/* skip system_powerdown */
+};
+
+void	 qq_stop_defaults(struct qq_stop_opts *o);
+/*
+ * Stops the QEMU holding pidfile's lock (qmp may be "" or NULL: signals
+ * only). Nobody holding it: QQ_EXIT_NO ("not running"), removing a stale
+ * pidfile. A holder that is not qemu-system-* is never signalled.
+ * Removes nothing on success: see qq_vm_cleanup.
+ */
+int	 qq_stop_vm(const char *pidfile, const char *qmp, const struct qq_stop_opts *o,
+	    enum qq_stop_step *by, struct qq_err *e);
+/* Stops the VM of workspace ws, cleans up after it, and sets the fact stopped_by. */
+int	 qq_stop_ws(const char *ws, const struct qq_stop_opts *o, struct qq_facts *f,
+	    struct qq_err *e);
+/*
+ * Clean: stops the VM if any, then deletes the workspace, which must carry the
+ * .qq marker (QQ_EXIT_INPUT otherwise, nothing deleted); never follows a
+ * symbolic link nor crosses a mount point. Sets the fact cleaned.
+ */
+int	 qq_stop_clean(const char *path, const struct qq_stop_opts *o, struct qq_facts *f,
+	    struct qq_err *e);
+
+/*
+ * spawn.c: starting QEMU from its argv (what qq-cmdline prints).
+ */
+#define QQ_SPAWN_FILES 16
+
+/* What an argv tells about the VM; paths absolute, option escapes undone. */
+struct qq_spawn_vm {
+	char		 qemu[QQ_VALUE_MAX];		/* argv[0] */
+	char		 pidfile[QQ_VALUE_MAX];		/* -pidfile */
+	char		 workspace[QQ_VALUE_MAX];	/* parent of the pidfile's output/ */
+	char		 qmp[QQ_VALUE_MAX];		/* -qmp unix:PATH */
+	char		 serial_log[QQ_VALUE_MAX];	/* -serial file:PATH */
+	char		 files[QQ_SPAWN_FILES][QQ_VALUE_MAX];	/* -kernel, -initrd, -drive file= */
+	const char	*file_what[QQ_SPAWN_FILES];
+	size_t		 nfiles;
+	int		 ssh_port;	/* host port forwarded to guest 22; -1 none */
+	int		 daemonize;
+	int		 console_stdio;
+	int		 kvm;
+	int		 short_qmp;	/* qmp lives in qq_vm_qmp_dir(workspace) */
+};
+
+enum qq_spawn_wait {
+	QQ_WAIT_OK,
+	QQ_WAIT_TIMEOUT,
+	QQ_WAIT_EXITED,
+	QQ_WAIT_INTERNAL_ERROR,	/* QMP status internal-error: a KVM that cannot run the guest */
+	QQ_WAIT_STOPPED,	/* shutdown, guest-panicked, io-error */
+	QQ_WAIT_INTERRUPTED
+};
+
+struct qq_spawn_opts {
+	int		 detach;	/* -d: insist on a detached argv */
+	int		 wait_ssh;	/* seconds; 0 no wait; -1 the accelerator's default */
+	int		 tcg_fallback;	/* KVM internal-error: retry once under TCG */
+	const char	*ssh_key;	/* for the ssh hint; may be NULL */
+};
+
+struct qq_spawn_result {
+	pid_t			 pid;
+	int			 ssh_port;
+	enum qq_spawn_wait	 why;		/* how a failed wait ended */
+	int			 retried_tcg;	/* KVM failed and the start was retried under TCG */
+	char			*console_tail;	/* last console lines of a failed wait; owned */
+	char			 hint[QQ_VALUE_MAX];	/* the ssh command to log in */
+};
+
+/* Reads what the argv says; QQ_EXIT_INPUT for a malformed one. */
+int	 qq_spawn_parse(struct qq_spawn_vm *vm, char *const argv[], struct qq_err *e);
+/*
+ * The checks before anything starts: binary (127/126), kernel and disk files
+ * (3), a VM already holding the pidfile (4), the SSH port taken (4).
+ */
+int	 qq_spawn_check(const struct qq_spawn_vm *vm, struct qq_err *e);
+/*
+ * Waits until 127.0.0.1:port sends a line starting "SSH-", opening a new
+ * connection every 20 ms; watches pidfd (-1: polls pid) for QEMU's exit and,
+ * through q (NULL: not at all), QEMU's run state. 0, or an error with *why.
+ */
+int	 qq_spawn_wait_banner(int port, int timeout_ms, pid_t pid, int pidfd, struct qq_qmp *q,
+	    enum qq_spawn_wait *why, struct qq_err *e);
+/* A copy of argv with -accel kvm -> tcg and -cpu host -> max or cortex-a57. */
+int	 qq_spawn_argv_tcg(char *const argv[], char ***out, struct qq_err *e);
+/*
+ * Starts QEMU. A foreground argv (no -daemonize) replaces this process after
+ * the checks. A detached one runs to completion (and the optional wait), then
+ * sets the facts pid, ssh_port, qmp, serial_log. A failed or interrupted wait
+ * stops the VM first; if this process is killed, a guard process stops it.
+ */
+int	 qq_spawn_run(char *const argv[], const struct qq_spawn_opts *o,
+	    struct qq_spawn_result *r, struct qq_facts *f, struct qq_err *e);
+void	 qq_spawn_result_free(struct qq_spawn_result *r);
+/* Writes to fp what the user should see: a failed wait's console tail, a TCG retry, the ssh hint. */
+void	 qq_spawn_report(FILE *fp, const struct qq_spawn_result *r, int rc, int verbose);
+/* A short name for a wait outcome. */
+const char *qq_spawn_why(enum qq_spawn_wait why);
+
 #endif /* QQ_H */

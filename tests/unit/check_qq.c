@@ -26,6 +26,10 @@ static Suite *(*const suites[])(void) = {
 	suite_digest,
 	suite_mkimage,
 	suite_stage,
+	suite_qmp,
+	suite_vm,
+	suite_stop,
+	suite_spawn,
 };
 
 char *

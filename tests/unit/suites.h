@@ -20,6 +20,10 @@ Suite	*suite_cpio(void);
 Suite	*suite_digest(void);
 Suite	*suite_mkimage(void);
 Suite	*suite_stage(void);
+Suite	*suite_qmp(void);
+Suite	*suite_vm(void);
+Suite	*suite_stop(void);
+Suite	*suite_spawn(void);
 
 /* A fresh temporary directory for a test; removed by rmtree. */
 char	*test_tmpdir(void);
