@@ -185,8 +185,8 @@ create(const char *dir, struct qq_key *out, struct qq_err *e)
 	return 0;
 }
 
-int
-qq_keygen_find(struct qq_settings *s, const struct qq_facts *f, struct qq_key *out,
+static int
+find(struct qq_settings *s, const struct qq_facts *f, struct qq_key *out, int nocreate,
     struct qq_err *e)
 {
 	const char *home;
@@ -210,7 +210,30 @@ qq_keygen_find(struct qq_settings *s, const struct qq_facts *f, struct qq_key *o
 		if (lstat(pub, &st) == 0)
 			return qq_keygen_check(pub, out, e);
 	}
+	if (nocreate) {
+		/* Dry run: name the key that would be made, make nothing. */
+		if ((size_t)snprintf(out->key, sizeof(out->key), "%s/%s", dir, defaults[0]) >=
+		    sizeof(out->key))
+			return qq_err_set(e, QQ_EXIT_INPUT, "path too long: %s", dir);
+		out->line[0] = '\0';
+		out->created = 0;
+		return 0;
+	}
 	return create(dir, out, e);
+}
+
+int
+qq_keygen_find(struct qq_settings *s, const struct qq_facts *f, struct qq_key *out,
+    struct qq_err *e)
+{
+	return find(s, f, out, 0, e);
+}
+
+int
+qq_keygen_peek(struct qq_settings *s, const struct qq_facts *f, struct qq_key *out,
+    struct qq_err *e)
+{
+	return find(s, f, out, 1, e);
 }
 
 int

@@ -291,6 +291,9 @@ struct qq_key {
  */
 int	 qq_keygen_find(struct qq_settings *s, const struct qq_facts *f, struct qq_key *out,
 	    struct qq_err *e);
+/* The same without creating anything: a missing key gives out->key, the key it would create, and an empty out->line. */
+int	 qq_keygen_peek(struct qq_settings *s, const struct qq_facts *f, struct qq_key *out,
+	    struct qq_err *e);
 /* Checks one key pair given by either half and reads its public line. */
 int	 qq_keygen_check(const char *path, struct qq_key *out, struct qq_err *e);
 /* qq-keygen: exports option settings, finds the key, sets ssh_key and ssh_pubkey. */
