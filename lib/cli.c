@@ -3,6 +3,7 @@
 
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "qq.h"
@@ -23,6 +24,21 @@ qq_cli_setting(struct qq_settings *s, int ch, const char *arg)
 		return 0;
 	s->opt[ch - QQ_OPT_BASE] = arg;
 	return 1;
+}
+
+int
+qq_cli_number(const char *opt, const char *arg, long long lo, long long hi, const char *unit,
+    int *out, struct qq_err *e)
+{
+	const char *errstr;
+	long long v;
+
+	v = strtonum(arg, lo, hi, &errstr);
+	if (errstr != NULL)
+		return qq_err_set(e, QQ_EXIT_INPUT, "bad --%s \"%.100s\": expected %s from %lld "
+		    "to %lld", opt, arg, unit, lo, hi);
+	*out = (int)v;
+	return 0;
 }
 
 int

@@ -236,6 +236,9 @@ void	 qq_cli_options(struct option *opts);
 int	 qq_cli_setting(struct qq_settings *s, int ch, const char *arg);
 /* Line-buffers stdout and reads the facts on stdin (pipe or file only). */
 int	 qq_cli_begin(struct qq_facts *f, struct qq_err *e);
+/* A whole number option from lo to hi; a bad one is QQ_EXIT_INPUT naming --opt, arg and unit. */
+int	 qq_cli_number(const char *opt, const char *arg, long long lo, long long hi,
+	    const char *unit, int *out, struct qq_err *e);
 /* Writes the facts when rc is 0, else reports e; frees f; returns the exit status. */
 int	 qq_cli_end(const char *prog, struct qq_facts *f, int rc, const struct qq_err *e);
 
@@ -416,6 +419,7 @@ struct qq_stage_opts {
 	size_t			  ntests;
 	const char *const	 *tests_dirs;	/* --tests DIR, searched recursively */
 	size_t			  ntests_dirs;
+	int			  check_only;	/* dry run: check every file, write nothing */
 };
 
 struct qq_stage_result {
@@ -665,5 +669,35 @@ void	 qq_spawn_result_free(struct qq_spawn_result *r);
 void	 qq_spawn_report(FILE *fp, const struct qq_spawn_result *r, int rc, int verbose);
 /* A short name for a wait outcome. */
 const char *qq_spawn_why(enum qq_spawn_wait why);
+
+/*
+ * run.c: qq-run: detect-accel, keygen, stage, mkimage, cmdline and spawn in
+ * one process through the same calls as the programs, or stop, or clean.
+ */
+enum qq_run_action {
+	QQ_RUN_START,
+	QQ_RUN_STOP,
+	QQ_RUN_CLEAN
+};
+
+struct qq_run_opts {
+	enum qq_run_action	 action;
+	struct qq_stage_opts	 stage;
+	struct qq_mkimage_opts	 mkimage;
+	struct qq_cmdline_opts	 cmdline;	/* detach: -d */
+	struct qq_spawn_opts	 spawn;
+	struct qq_stop_opts	 stop;
+	int			 dry_run;	/* say what would be done, print the argv; start and write nothing */
+	int			 verbose;	/* a progress line per step on talk */
+	FILE			*talk;		/* progress, warnings, hints; NULL: quiet */
+};
+
+/*
+ * Runs the action. Start leaves in f the facts of every step up to qq-mkimage
+ * followed by qq-spawn's (a dry run: the argv on stdout instead). A failing
+ * step's status is returned unchanged with its name before its message.
+ */
+int	 qq_run(struct qq_settings *s, struct qq_facts *f, struct qq_run_opts *o,
+	    struct qq_err *e);
 
 #endif /* QQ_H */

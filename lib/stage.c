@@ -750,7 +750,7 @@ qq_stage_facts(struct qq_settings *s, struct qq_facts *f, const struct qq_stage_
 	if (build_items(&it, o, e) != 0)
 		goto out;
 	/* An existing workspace is locked before its manifest is trusted. */
-	if (stat(s->val[QQ_SET_WORKSPACE], &st) == 0 || errno != ENOENT) {
+	if (!o->check_only && (stat(s->val[QQ_SET_WORKSPACE], &st) == 0 || errno != ENOENT)) {
 		if (qq_ws_open(&ws, s->val[QQ_SET_WORKSPACE], 0, e) != 0 ||
 		    qq_ws_lock(&ws, e) != 0)
 			goto out;
@@ -761,6 +761,10 @@ qq_stage_facts(struct qq_settings *s, struct qq_facts *f, const struct qq_stage_
 	}
 	if (check_all(&it, &m, arch, e) != 0)
 		goto out;
+	if (o->check_only) {
+		res->files = it.n;
+		goto out;
+	}
 	if (!opened && (qq_ws_open(&ws, s->val[QQ_SET_WORKSPACE], 1, e) != 0 ||
 	    qq_ws_lock(&ws, e) != 0))
 		goto out;

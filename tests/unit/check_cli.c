@@ -30,6 +30,36 @@ START_TEST(test_options)
 }
 END_TEST
 
+static const struct {
+	const char	*arg;
+	int		 ok;
+	int		 v;
+} numbers[] = {
+	{ "0", 1, 0 },
+	{ "3600", 1, 3600 },
+	{ "3601", 0, 0 },
+	{ "-1", 0, 0 },
+	{ "1s", 0, 0 },
+	{ "", 0, 0 },
+};
+
+START_TEST(test_number)
+{
+	struct qq_err e;
+	int v = -7;
+
+	if (numbers[_i].ok) {
+		ck_assert_int_eq(qq_cli_number("t", numbers[_i].arg, 0, 3600, "seconds", &v, &e), 0);
+		ck_assert_int_eq(v, numbers[_i].v);
+	} else {
+		ck_assert_int_eq(qq_cli_number("t", numbers[_i].arg, 0, 3600, "seconds", &v, &e),
+		    QQ_EXIT_INPUT);
+		ck_assert_ptr_nonnull(strstr(e.msg, "expected seconds from 0 to 3600"));
+		ck_assert_int_eq(v, -7);
+	}
+}
+END_TEST
+
 Suite *
 suite_cli(void)
 {
@@ -37,6 +67,7 @@ suite_cli(void)
 	TCase *tc = tcase_create("core");
 
 	tcase_add_test(tc, test_options);
+	tcase_add_loop_test(tc, test_number, 0, sizeof(numbers) / sizeof(numbers[0]));
 	suite_add_tcase(s, tc);
 	return s;
 }

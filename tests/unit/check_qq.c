@@ -30,6 +30,7 @@ static Suite *(*const suites[])(void) = {
 	suite_vm,
 	suite_stop,
 	suite_spawn,
+	suite_run,
 };
 
 char *

@@ -24,6 +24,7 @@ Suite	*suite_qmp(void);
 Suite	*suite_vm(void);
 Suite	*suite_stop(void);
 Suite	*suite_spawn(void);
+Suite	*suite_run(void);
 
 /* A fresh temporary directory for a test; removed by rmtree. */
 char	*test_tmpdir(void);

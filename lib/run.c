@@ -1,0 +1,266 @@
+/* run.c: qq-run: every step in one process, through the same library calls as the programs. */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "qq.h"
+
+struct step {
+	const struct qq_run_opts	*o;
+	const char			*name;
+	long long			 t0;
+};
+
+static long long
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void
+step_begin(struct step *st, const struct qq_run_opts *o, const char *name)
+{
+	st->o = o;
+	st->name = name;
+	st->t0 = now_us();
+}
+
+/*
+ * Ends a step: on failure its message is prefixed with the step's name (the
+ * status is kept); on success a progress line, when asked for.
+ */
+static int
+step_end(struct step *st, int rc, struct qq_err *e, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int
+step_end(struct step *st, int rc, struct qq_err *e, const char *fmt, ...)
+{
+	char msg[QQ_ERR_MAX];
+	va_list ap;
+	long long us = now_us() - st->t0;
+
+	if (rc != 0) {
+		strlcpy(msg, e->msg, sizeof(msg));
+		qq_err_set(e, rc, "%s: %s", st->name, msg);
+		return rc;
+	}
+	if (st->o->verbose && st->o->talk != NULL) {
+		va_start(ap, fmt);
+		vsnprintf(msg, sizeof(msg), fmt, ap);
+		va_end(ap);
+		fprintf(st->o->talk, "qq-run: %-13s %4lld.%03lld s  %s\n", st->name,
+		    us / 1000000, us / 1000 % 1000, msg);
+	}
+	return 0;
+}
+
+static void
+warn(const struct qq_run_opts *o, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+warn(const struct qq_run_opts *o, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (o->talk == NULL)
+		return;
+	va_start(ap, fmt);
+	fputs("qq-run: warning: ", o->talk);
+	vfprintf(o->talk, fmt, ap);
+	fputc('\n', o->talk);
+	va_end(ap);
+}
+
+/* The facts qq-mkimage would set, for a dry run (nothing is built). */
+static int
+plan_image(struct qq_settings *s, struct qq_facts *f, const struct qq_run_opts *o,
+    char *builder, size_t buildersz, struct qq_err *e)
+{
+	char path[PATH_MAX], *append = NULL;
+	const char *base;
+	size_t len;
+
+	if (qq_mkimage_builder(o->mkimage.builder, builder, buildersz, e) != 0 ||
+	    qq_settings_get(s, QQ_SET_WORKSPACE, f, e) != 0)
+		return e->status;
+	if (strcmp(builder, "initramfs") != 0)
+		return 0;	/* qq-cmdline's defaults are mkqnximage's outputs */
+	if ((base = o->mkimage.base) == NULL && (base = getenv("QNX_QEMU_BASE")) == NULL)
+		return qq_err_set(e, QQ_EXIT_INPUT, "the initramfs builder needs a base guest: "
+		    "give --base DIR (holding vmlinuz, initrd.img and append) or set QNX_QEMU_BASE");
+	if (qq_file_join(path, sizeof(path), base, "append", e) != 0 ||
+	    qq_file_read(path, 4096, &append, &len, e) != 0)
+		return e->status;
+	append[strcspn(append, "\n")] = '\0';
+	if (qq_facts_setf(f, e, "kernel", "%s/output/vmlinuz", s->val[QQ_SET_WORKSPACE]) != 0 ||
+	    qq_facts_set(f, "disk", "", e) != 0 ||
+	    qq_facts_setf(f, e, "initrd", "%s/output/initrd.img",
+	    s->val[QQ_SET_WORKSPACE]) != 0 ||
+	    qq_facts_set(f, "append", append, e) != 0) {
+		free(append);
+		return e->status;
+	}
+	free(append);
+	return 0;
+}
+
+static int
+start(struct qq_settings *s, struct qq_facts *f, struct qq_run_opts *o, struct qq_err *e)
+{
+	struct qq_accel acc;
+	struct qq_key *key;
+	struct qq_stage_result sr;
+	struct qq_mkimage_result mr;
+	struct qq_cmdline c = { 0 };
+	struct qq_spawn_result r = { 0 };
+	struct qq_stage_opts so = o->stage;
+	struct qq_mkimage_opts mo = o->mkimage;
+	struct qq_spawn_opts po = o->spawn;
+	struct step st;
+	char builder[16];
+	int rc, i, auto_accel = 0;
+
+	memset(&acc, 0, sizeof(acc));
+	memset(&sr, 0, sizeof(sr));
+	memset(&mr, 0, sizeof(mr));
+
+	/* The key struct is large; keep it off the stack. */
+	if ((key = calloc(1, sizeof(*key))) == NULL)
+		return qq_err_sys(e, QQ_EXIT_RUNTIME, "unable to start");
+
+	/* Every setting is checked before any step does work. */
+	for (i = 0; i < QQ_SET__COUNT; i++)
+		if ((rc = qq_settings_get(s, i, f, e)) != 0)
+			goto out;
+	auto_accel = strcmp(s->val[QQ_SET_ACCEL], "auto") == 0;
+
+	step_begin(&st, o, "detect-accel");
+	rc = qq_accel_facts(s, f, &acc, e);
+	if ((rc = step_end(&st, rc, e, "%s%s%s", acc.accel, acc.warned ? "" : ": ",
+	    acc.warned ? "" : acc.reason)) != 0)
+		goto out;
+	if (acc.warned)
+		warn(o, "using tcg: %s", acc.reason);
+	/* KVM chosen for us and failing at run time: retry once under TCG. */
+	po.tcg_fallback = po.tcg_fallback || (auto_accel && strcmp(acc.accel, "kvm") == 0);
+
+	step_begin(&st, o, "keygen");
+	if (o->dry_run) {
+		rc = qq_keygen_peek(s, f, key, e);
+		if (rc == 0 && key->line[0] == '\0')
+			rc = step_end(&st, rc, e, "would create %s", key->key);
+		else
+			rc = step_end(&st, rc, e, "%s", key->key);
+	} else {
+		rc = qq_keygen_facts(s, f, key, e);
+		rc = step_end(&st, rc, e, "%s%s", key->key, key->created ? " (created)" : "");
+	}
+	if (rc != 0)
+		goto out;
+	po.ssh_key = key->key;
+
+	step_begin(&st, o, "stage");
+	so.check_only = o->dry_run;
+	rc = qq_stage_facts(s, f, &so, &sr, e);
+	if (o->dry_run)
+		rc = step_end(&st, rc, e, "would stage %zu file%s", sr.files,
+		    sr.files == 1 ? "" : "s");
+	else
+		rc = step_end(&st, rc, e, "%zu file%s, %zu copied", sr.files,
+		    sr.files == 1 ? "" : "s", sr.copied);
+	if (rc != 0)
+		goto out;
+
+	step_begin(&st, o, "mkimage");
+	if (o->dry_run) {
+		rc = plan_image(s, f, o, builder, sizeof(builder), e);
+		rc = step_end(&st, rc, e, "would build with %s unless nothing changed", builder);
+	} else {
+		mo.talk = o->verbose ? o->talk : NULL;
+		rc = qq_mkimage_facts(s, f, &mo, &mr, e);
+		rc = step_end(&st, rc, e, "%s, %s", mr.builder, mr.built ? "built" :
+		    "up to date");
+	}
+	if (rc != 0)
+		goto out;
+
+	step_begin(&st, o, "cmdline");
+	rc = qq_cmdline_build(s, f, &o->cmdline, &c, e);
+	for (i = 0; i < c.nwarn; i++)
+		warn(o, "%s", c.warn[i]);
+	if ((rc = step_end(&st, rc, e, "%zu arguments", c.argc)) != 0)
+		goto out;
+
+	if (o->dry_run) {
+		/* The QEMU command, in qq-cmdline's form, so that "qq-run -n | xargs" shows it. */
+		rc = qq_quote_argv(stdout, c.argv, 0, e);
+		goto out;
+	}
+	if (!o->cmdline.detach && o->talk != NULL) {
+		/* Foreground: QEMU takes this process over; say how to get in and out first. */
+		fprintf(o->talk, "qq-run: log in with: ssh -p %s -i %s -o StrictHostKeyChecking=no "
+		    "-o UserKnownHostsFile=/dev/null root@127.0.0.1; Ctrl-A X quits QEMU\n",
+		    s->val[QQ_SET_SSH_PORT][0] ? s->val[QQ_SET_SSH_PORT] : "2222", key->key);
+		fflush(o->talk);
+	}
+	step_begin(&st, o, "spawn");
+	rc = qq_spawn_run(c.argv, &po, &r, f, e);
+	if (o->talk != NULL)
+		qq_spawn_report(o->talk, &r, rc, o->verbose);
+	rc = step_end(&st, rc, e, "pid %ld, ssh on 127.0.0.1:%d%s", (long)r.pid, r.ssh_port,
+	    r.retried_tcg ? " (retried under tcg)" : "");
+out:
+	qq_spawn_result_free(&r);
+	qq_cmdline_free(&c);
+	free(key);
+	return rc;
+}
+
+int
+qq_run(struct qq_settings *s, struct qq_facts *f, struct qq_run_opts *o, struct qq_err *e)
+{
+	struct step st;
+	int rc;
+
+	e->status = 0;
+	switch (o->action) {
+	case QQ_RUN_START:
+		return start(s, f, o, e);
+	case QQ_RUN_STOP:
+	case QQ_RUN_CLEAN:
+		step_begin(&st, o, o->action == QQ_RUN_STOP ? "stop" : "clean");
+		if ((rc = qq_settings_get(s, QQ_SET_WORKSPACE, f, e)) != 0)
+			return step_end(&st, rc, e, "%s", "");
+		if (o->dry_run) {
+			if (o->talk != NULL)
+				fprintf(o->talk, "qq-run: would %s the VM of %s%s\n",
+				    o->action == QQ_RUN_STOP ? "stop" : "stop and wipe",
+				    s->val[QQ_SET_WORKSPACE],
+				    o->action == QQ_RUN_STOP ? "" : " and delete the workspace");
+			return 0;
+		}
+		if (o->action == QQ_RUN_STOP)
+			rc = qq_stop_ws(s->val[QQ_SET_WORKSPACE], &o->stop, f, e);
+		else
+			rc = qq_stop_clean(s->val[QQ_SET_WORKSPACE], &o->stop, f, e);
+		/* "not running" is an answer, not a failure of a step: keep its words. */
+		if (rc == QQ_EXIT_NO)
+			return rc;
+		return step_end(&st, rc, e, "%s", s->val[QQ_SET_WORKSPACE]);
+	}
+	return qq_err_set(e, QQ_EXIT_USAGE, "unknown action");
+}

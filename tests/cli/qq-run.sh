@@ -1,0 +1,86 @@
+#!/bin/sh
+# qq-run.sh: qq-run's options, dry run, bad input and step-prefixed errors (no guest boots here).
+. "$QQ_SRCDIR/tests/lib.sh"
+. "$QQ_SRCDIR/tests/cli/elf.sh"
+
+arch=$(host_arch)
+case $arch in x86_64) machine=62 other=183 ;; *) machine=183 other=62 ;; esac
+mkdir -p prog/tests base
+mkelf prog/hello "$machine"
+mkelf prog/tests/test_one "$machine"
+mkscript prog/tests/test_two
+printf 'notes\n' >prog/tests/README.md
+mkelf wrong "$other"
+printf 'kernel' >base/vmlinuz
+printf 'initrd..' >base/initrd.img
+printf 'console=ttyS0 quiet\n' >base/append
+
+# Usage, help, version.
+expect 0 qq-run --help && grep -q '^usage: qq-run' "$T/out" || fail "--help not on stdout"
+expect 0 qq-run --version && out_has "qq-run 0.1.0"
+expect 2 qq-run && err_has "usage: qq-run"
+expect 2 qq-run --no-such-option prog/hello
+expect 2 qq-run prog/hello prog/other
+
+# Bad values: one line naming the value, exit 3, before any step does work.
+for bad in QNX_QEMU_SMP=0 QNX_QEMU_RAM=lots QNX_QEMU_ARCH=sparc QNX_QEMU_SSH_PORT=70000 \
+    QNX_QEMU_ACCEL=xen; do
+	expect 3 env "$bad" qq-run --workspace ws prog/hello && err_lines 1
+	err_has "\"${bad#*=}\""
+	[ ! -e ws ] || fail "$bad: the workspace was created"
+done
+expect 3 qq-run --wait-ssh=0 prog/hello && err_has 'bad --wait-ssh "0"'
+expect 3 qq-run --powerdown-timeout soon stop && err_has 'bad --powerdown-timeout "soon"'
+[ ! -e "$HOME/.ssh" ] || fail "a bad value still created an ssh key"
+
+# A dry run checks, says what it would do, prints the argv, and writes nothing.
+expect 0 qq-run -n -v --accel tcg --workspace ws --builder initramfs --base base \
+    prog/hello --tests prog/tests
+err_has "would create $HOME/.ssh/id_ed25519"
+err_has "would stage 3 files"
+err_has "would build with initramfs"
+out_has "qemu-system-$arch"
+out_has "$T/ws/output/initrd.img"
+out_has "-nographic"
+[ ! -e ws ] && [ ! -e "$HOME/.ssh" ] || fail "the dry run wrote something"
+# The argv is qq-cmdline's, for the same settings and image facts.
+cp "$T/out" dry.argv
+printf 'kernel=%s\ndisk=\ninitrd=%s\nappend=console=ttyS0 quiet\n' \
+    "$T/ws/output/vmlinuz" "$T/ws/output/initrd.img" >image.facts
+expect_in 0 image.facts qq-cmdline --accel tcg --workspace ws && out_is dry.argv
+expect 0 qq-run -n -d --accel tcg --workspace ws --builder initramfs --base base prog/hello
+out_has "-daemonize"
+# Dry runs also check the files: a wrong-arch program is refused.
+expect 3 qq-run -n --accel tcg --workspace ws wrong && err_lines 1
+err_has "qq-run: stage: "
+err_has "wrong"
+
+# A failing step's status comes back unchanged, its message prefixed with its name.
+expect 3 qq-run --accel tcg --workspace ws nonexistent && err_has "qq-run: stage: "
+err_has "nonexistent"
+expect 3 qq-run --accel tcg --workspace ws wrong && err_has "qq-run: stage: "
+expect 3 qq-run --accel tcg --workspace ws prog && err_has "qq-run: stage: "
+expect 3 qq-run --accel tcg --workspace ws2 --builder initramfs prog/hello
+err_has "qq-run: mkimage: "
+expect 3 qq-run --accel tcg --workspace ws2 --builder nosuch prog/hello
+err_has "qq-run: mkimage: "
+expect 4 env QNX_ROOT="$T/nosdp" qq-run --accel tcg --workspace ws3 prog/hello
+err_has "qq-run: mkimage: "
+err_has "QNX_ROOT"
+# The key was made on the first real run, and only once.
+[ -f "$HOME/.ssh/id_ed25519" ] && [ -f "$HOME/.ssh/id_ed25519.pub" ] || fail "no key created"
+# QEMU missing: 127 from the spawn step (after an image was built from the fake base).
+expect 127 qq-run -d --accel tcg --qemu qq-no-such-qemu --workspace ws4 --ssh-port 0 \
+    --builder initramfs --base base prog/hello
+err_has "qq-run: spawn: "
+
+# stop and clean.
+expect 1 qq-run stop --workspace ws4 && err_has "not running"
+expect 0 qq-run clean --workspace ws4 && out_has "cleaned=$T/ws4"
+[ ! -e ws4 ] || fail "clean left the workspace"
+mkdir mine && printf 'precious\n' >mine/file
+expect 3 qq-run clean --workspace mine
+[ -f mine/file ] || fail "clean deleted a directory that is not a workspace"
+expect 0 qq-run -n clean --workspace ws && err_has "would stop and wipe"
+
+finish

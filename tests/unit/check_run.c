@@ -1,0 +1,139 @@
+/* check_run.c: qq-run's composition: settings checked first, step names on errors, dry runs write nothing. */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "qq.h"
+#include "suites.h"
+
+struct fixture {
+	char			*dir;
+	char			 ws[PATH_MAX];
+	char			 prog[PATH_MAX];
+	struct qq_settings	 s;
+	struct qq_facts		 f;
+	struct qq_run_opts	 o;
+};
+
+static void
+setup(struct fixture *x)
+{
+	memset(x, 0, sizeof(*x));
+	x->dir = test_tmpdir();
+	snprintf(x->ws, sizeof(x->ws), "%s/ws", x->dir);
+	snprintf(x->prog, sizeof(x->prog), "%s/prog.sh", x->dir);
+	setenv("HOME", x->dir, 1);
+	unsetenv("QNX_QEMU_SMP");
+	qq_settings_init(&x->s);
+	x->s.opt[QQ_SET_WORKSPACE] = x->ws;
+	x->s.opt[QQ_SET_ACCEL] = "tcg";
+	qq_stop_defaults(&x->o.stop);
+}
+
+static void
+teardown(struct fixture *x)
+{
+	qq_facts_free(&x->f);
+	test_rmtree(x->dir);
+	free(x->dir);
+}
+
+START_TEST(test_bad_setting_first)
+{
+	struct fixture x;
+	struct qq_err e;
+	struct stat st;
+
+	setup(&x);
+	setenv("QNX_QEMU_SMP", "99", 1);
+	x.o.stage.program = "/nonexistent";
+	/* The bad setting wins over the missing program: nothing ran. */
+	ck_assert_int_eq(qq_run(&x.s, &x.f, &x.o, &e), QQ_EXIT_INPUT);
+	ck_assert_str_eq(e.msg, "bad QNX_QEMU_SMP \"99\": expected a CPU count from 1 to 64");
+	ck_assert_int_eq(stat(x.ws, &st), -1);
+	unsetenv("QNX_QEMU_SMP");
+	teardown(&x);
+}
+END_TEST
+
+START_TEST(test_step_prefix)
+{
+	struct fixture x;
+	struct qq_err e;
+
+	setup(&x);
+	x.o.stage.program = "/nonexistent/hello";
+	ck_assert_int_eq(qq_run(&x.s, &x.f, &x.o, &e), QQ_EXIT_INPUT);
+	ck_assert_msg(strncmp(e.msg, "stage: ", 7) == 0, "message: %s", e.msg);
+	ck_assert_ptr_nonnull(strstr(e.msg, "/nonexistent/hello"));
+	teardown(&x);
+}
+END_TEST
+
+START_TEST(test_dry_run_writes_nothing)
+{
+	struct fixture x;
+	struct qq_err e;
+	struct stat st;
+	char ssh[PATH_MAX];
+	FILE *fp, *saved;
+	char *out = NULL;
+	size_t outlen = 0;
+
+	setup(&x);
+	ck_assert_int_eq(qq_file_write_atomic(x.prog, "#!/bin/sh\necho hi\n", 18, 0755, &e), 0);
+	x.o.stage.program = x.prog;
+	x.o.dry_run = 1;
+	/* The argv goes to stdout: catch it. */
+	fp = open_memstream(&out, &outlen);
+	saved = stdout;
+	stdout = fp;
+	ck_assert_int_eq(qq_run(&x.s, &x.f, &x.o, &e), 0);
+	stdout = saved;
+	fclose(fp);
+	ck_assert_ptr_nonnull(strstr(out, "\n-nographic\n"));
+	ck_assert_ptr_nonnull(strstr(out, x.ws));
+	free(out);
+	ck_assert_int_eq(stat(x.ws, &st), -1);
+	snprintf(ssh, sizeof(ssh), "%s/.ssh", x.dir);
+	ck_assert_int_eq(stat(ssh, &st), -1);
+	teardown(&x);
+}
+END_TEST
+
+START_TEST(test_stop_not_running)
+{
+	struct fixture x;
+	struct qq_err e;
+
+	setup(&x);
+	x.o.action = QQ_RUN_STOP;
+	ck_assert_int_eq(qq_run(&x.s, &x.f, &x.o, &e), QQ_EXIT_NO);
+	ck_assert_ptr_nonnull(strstr(e.msg, "not running"));
+	x.o.action = QQ_RUN_CLEAN;
+	x.s.opt[QQ_SET_WORKSPACE] = x.dir;	/* no .qq marker: not ours */
+	ck_assert_int_eq(qq_run(&x.s, &x.f, &x.o, &e), QQ_EXIT_INPUT);
+	ck_assert_msg(strncmp(e.msg, "clean: ", 7) == 0, "message: %s", e.msg);
+	teardown(&x);
+}
+END_TEST
+
+Suite *
+suite_run(void)
+{
+	Suite *s = suite_create("run");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, test_bad_setting_first);
+	tcase_add_test(tc, test_step_prefix);
+	tcase_add_test(tc, test_dry_run_writes_nothing);
+	tcase_add_test(tc, test_stop_not_running);
+	suite_add_tcase(s, tc);
+	return s;
+}
