@@ -1,0 +1,228 @@
+# e2e/lib.sh: the end-to-end path on a real Linux guest (sourced by tests/e2e/*.sh).
+# Builds (or reuses) the base guest and the example programs, runs
+# qq-run -d --wait-ssh with the initramfs builder, logs in with the injected
+# key, runs the program and each test, stops the VM, and checks that nothing
+# is left: no QEMU, the port free again. Then changes one test and checks that
+# only staging and the image step redo work.
+
+: "${QQ_SRCDIR:?run through make check}"
+if [ "${QQ_E2E:-yes}" = no ]; then
+	echo "SKIP: QQ_E2E=no"
+	exit 77
+fi
+# The base guest is cached outside the build tree (distcheck builds elsewhere).
+cache=${QQ_GUEST_CACHE:-${XDG_CACHE_HOME:-${HOME:-$QQ_BUILDDIR}/.cache}/qq/guest}
+. "$QQ_SRCDIR/tests/lib.sh"
+
+vm_pid=
+cleanup_vm() {
+	# Only through our own stop path or the recorded pid, never by name.
+	if [ -n "$vm_pid" ] && alive "$vm_pid"; then
+		qq-run stop --workspace "$T/ws" </dev/null >/dev/null 2>&1 ||
+			kill -9 "$vm_pid" 2>/dev/null || true
+	fi
+}
+trap 'cleanup_vm; rm -rf "$T"' EXIT
+
+# need CMD...: SKIP when a tool is missing.
+need() {
+	for c; do
+		command -v "$c" >/dev/null 2>&1 || { echo "SKIP: $c not installed"; exit 77; }
+	done
+}
+
+# base ARCH: builds or reuses the base guest; sets $base.
+base() {
+	base=$cache/$1
+	rc=0
+	sh "$QQ_SRCDIR/tests/guest/mkbase.sh" "$1" "$base" 2>"$T/mkbase.err" || rc=$?
+	if [ "$rc" -eq 77 ]; then
+		echo "SKIP: $(tail -n 1 "$T/mkbase.err")"
+		exit 77
+	fi
+	[ "$rc" -eq 0 ] || { cat "$T/mkbase.err"; echo "FAIL: mkbase.sh $1 exited $rc"; exit 1; }
+}
+
+# programs ARCH: builds hello and the tests for ARCH into $T/prog.
+programs() {
+	case $1 in
+	x86_64) cc=${CC_X86_64:-cc} ;;
+	aarch64) cc=aarch64-linux-gnu-gcc ;;
+	esac
+	need "$cc"
+	mkdir -p "$T/prog/tests"
+	"$cc" -static -O2 -o "$T/prog/hello" "$QQ_SRCDIR/examples/hello.c"
+	for t in sum arch; do
+		"$cc" -static -O2 -o "$T/prog/tests/test_$t" "$QQ_SRCDIR/examples/tests/test_$t.c"
+	done
+	# Not a test by the seed's rule: must not be staged.
+	printf 'notes\n' >"$T/prog/tests/README.md"
+}
+
+# fact KEY FILE: the value of the last fact KEY in FILE.
+fact() {
+	v=
+	while IFS= read -r line; do
+		case $line in "$1="*) v=${line#*=} ;; esac
+	done <"$2"
+	printf '%s' "$v"
+}
+
+# guest CMD: runs CMD in the guest over ssh with the injected key.
+guest() {
+	ssh -n -i "$key" -p "$port" -o BatchMode=yes -o StrictHostKeyChecking=no \
+	    -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o ConnectTimeout=10 \
+	    root@127.0.0.1 "$@"
+}
+
+# boot ARCH ACCEL: qq-run detached, waiting for SSH; sets $port $key $vm_pid.
+boot() {
+	checks=$((checks + 1))
+	rc=0
+	qq-run -d --wait-ssh -v --arch "$1" --accel "$2" --ssh-port 0 \
+	    --workspace "$T/ws" --builder initramfs --base "$base" \
+	    "$T/prog/hello" --tests "$T/prog/tests" </dev/null >"$T/facts" 2>"$T/run.err" || rc=$?
+	vm_pid=$(fact pid "$T/facts")
+	if [ "$rc" -ne 0 ]; then
+		cat "$T/run.err"
+		fail "qq-run exited $rc"
+		finish
+	fi
+	port=$(fact ssh_port "$T/facts")
+	key=$(fact ssh_key "$T/facts")
+	[ -n "$port" ] && [ "$port" != 0 ] || fail "no real ssh_port in facts"
+	[ -n "$vm_pid" ] || fail "no pid in facts"
+}
+
+# check_guest ARCH: the program and each test run in the guest, with their output and status.
+check_guest() {
+	checks=$((checks + 1))
+	out=$(guest /data/home/root/hello) || fail "hello failed in the guest"
+	[ "$out" = "hello from /data/home/root/hello on Linux $1" ] || fail "hello said: $out"
+	checks=$((checks + 1))
+	rc=0
+	guest /data/home/root/hello extra >/dev/null || rc=$?
+	[ "$rc" -eq 2 ] || fail "hello's exit status 2 came back as $rc"
+	checks=$((checks + 1))
+	list=$(guest 'ls /data/home/root/tests') || fail "cannot list the tests"
+	[ "$list" = "test_arch
+test_sum" ] || fail "staged tests: $list"
+	for t in test_arch test_sum; do
+		checks=$((checks + 1))
+		out=$(guest "/data/home/root/tests/$t") || fail "$t failed in the guest: $out"
+		case $out in *"
+ok 1 - "*) ;; *) fail "$t said: $out" ;; esac
+	done
+}
+
+# alive PID: the process exists and is not a zombie (a daemonized QEMU that
+# exited stays one until init reaps it, and kill -0 still succeeds on it).
+alive() {
+	[ -r "/proc/$1/stat" ] || return 1
+	state=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
+	[ -n "$state" ] && [ "$state" != Z ]
+}
+
+# listening PORT: something listens on TCP PORT (from /proc/net/tcp, state 0A).
+listening() {
+	hex=$(printf '%04X' "$1")
+	awk -v p=":$hex" '$2 ~ p"$" && $4 == "0A" { found = 1 } END { exit !found }' \
+	    /proc/net/tcp
+}
+
+# stop_and_check: qq-run stop, then no QEMU left and the port free again.
+stop_and_check() {
+	expect 0 qq-run stop --workspace "$T/ws" || cat "$T/err"
+	# The guest runs acpid, so the graceful step is the one that ends it.
+	out_has "stopped_by=powerdown"
+	checks=$((checks + 1))
+	! alive "$vm_pid" || fail "QEMU $vm_pid still running after stop"
+	checks=$((checks + 1))
+	listening "$port" && fail "port $port still listening after stop"
+	vm_pid=
+}
+
+# e2e ARCH ACCEL: the whole path, then a second run with one test changed.
+e2e() {
+	need ssh qq-run
+	base "$1"
+	programs "$1"
+	boot "$1" "$2"
+	checks=$((checks + 1))
+	grep -q '^qq-run: stage .* 3 files, 3 copied$' "$T/run.err" ||
+		fail "first stage: $(grep stage "$T/run.err")"
+	check_guest "$1"
+	stop_and_check
+
+	# Nothing changed: no restaging, no image rebuild.
+	boot "$1" "$2"
+	checks=$((checks + 1))
+	grep -q '^qq-run: stage .* 3 files, 0 copied$' "$T/run.err" ||
+		fail "an unchanged stage copied: $(grep stage "$T/run.err")"
+	checks=$((checks + 1))
+	grep -q '^qq-run: mkimage .* initramfs, up to date$' "$T/run.err" ||
+		fail "an unchanged image was rebuilt: $(grep mkimage "$T/run.err")"
+	stop_and_check
+
+	# Change one test: only staging and the image step redo work.
+	printf '\n' >>"$T/prog/tests/test_sum"
+	boot "$1" "$2"
+	checks=$((checks + 1))
+	grep -q '^qq-run: stage .* 3 files, 1 copied$' "$T/run.err" ||
+		fail "staging did not copy exactly the changed test: $(grep stage "$T/run.err")"
+	checks=$((checks + 1))
+	grep -q '^qq-run: mkimage .* initramfs, built$' "$T/run.err" ||
+		fail "the image was not rebuilt after a test changed: $(grep mkimage "$T/run.err")"
+	check_guest "$1"
+	stop_and_check
+}
+
+# normalize FILE WS: facts or argv with the workspace path and run-specific values made generic.
+normalize() {
+	sed -e "s|$2|WS|g" -e 's/^pid=.*/pid=N/' -e 's/^ssh_port=.*/ssh_port=N/' \
+	    -e 's/hostfwd=tcp:127.0.0.1:[0-9]*-/hostfwd=tcp:127.0.0.1:N-/' "$1"
+}
+
+# wslist DIR: what a workspace holds, with content digests where content is deterministic.
+wslist() {
+	(cd "$1" && find . -mindepth 1 ! -name image.digests ! -name .qq-manifest \
+	    ! -name serial.log ! -name qemu.pid ! -name initrd.img ! -name lock \
+	    \( -type f -exec sha256sum {} + -o ! -type f -printf '%y %p\n' \) | sort -k2)
+	cpio -it <"$1/output/initrd.img" 2>/dev/null | sort
+}
+
+# equivalence ARCH: qq-run and the explicit pipeline of the seven programs give the
+# same facts, the same workspace contents and the same argv (settings from the
+# environment, so no step re-exports them).
+equivalence() {
+	export QNX_QEMU_ARCH="$1" QNX_QEMU_ACCEL=tcg QNX_QEMU_SSH_PORT=0 \
+	    QNX_QEMU_BUILDER=initramfs QNX_QEMU_BASE="$base"
+	w1=$T/eq-run w2=$T/eq-pipe
+	QNX_QEMU_WORKSPACE=$w1 expect 0 qq-run -n -d "$T/prog/hello" --tests "$T/prog/tests"
+	normalize "$T/out" "$w1" >"$T/argv.run"
+	QNX_QEMU_WORKSPACE=$w1 expect 0 qq-run -d "$T/prog/hello" --tests "$T/prog/tests"
+	normalize "$T/out" "$w1" >"$T/facts.run"
+	vm_pid=$(fact pid "$T/out")
+	QNX_QEMU_WORKSPACE=$w1 expect 0 qq-run stop --force
+	export QNX_QEMU_WORKSPACE="$w2"
+	checks=$((checks + 1))
+	{ qq-detect-accel </dev/null | qq-keygen | qq-stage "$T/prog/hello" --tests "$T/prog/tests" |
+	    qq-mkimage >"$T/facts.pipe"; } 2>"$T/err" || fail "pipeline failed: $(cat "$T/err")"
+	expect_in 0 "$T/facts.pipe" qq-cmdline --detach
+	cp "$T/out" "$T/argv.pipe.raw"
+	expect_in 0 "$T/argv.pipe.raw" qq-spawn -d
+	cat "$T/out" >>"$T/facts.pipe"
+	vm_pid=$(fact pid "$T/out")
+	expect 0 qq-stop --force
+	vm_pid=
+	unset QNX_QEMU_WORKSPACE
+	normalize "$T/argv.pipe.raw" "$w2" >"$T/argv.pipe"
+	normalize "$T/facts.pipe" "$w2" >"$T/facts.pipe.n"
+	checks=$((checks + 3))
+	diff -u "$T/argv.pipe" "$T/argv.run" || fail "qq-run -n and qq-cmdline argv differ"
+	diff -u "$T/facts.pipe.n" "$T/facts.run" || fail "qq-run and pipeline facts differ"
+	wslist "$w1" >"$T/ws.run"
+	wslist "$w2" >"$T/ws.pipe"
+	diff -u "$T/ws.pipe" "$T/ws.run" || fail "qq-run and pipeline workspaces differ"
+	unset QNX_QEMU_ARCH QNX_QEMU_ACCEL QNX_QEMU_SSH_PORT QNX_QEMU_BUILDER QNX_QEMU_BASE
+}
