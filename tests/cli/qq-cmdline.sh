@@ -156,6 +156,13 @@ kernel||bad fact kernel "": expected a file path
 LIST
 printf 'Not=a fact\n' >in
 expect_in 3 in qq-cmdline && err_lines 1
+# A bad value holding control characters still makes one line, the characters escaped.
+nl=$(printf '1\nG')
+expect 3 env PATH="$FAKEPATH" QNX_QEMU_RAM="$nl" qq-cmdline --workspace $WS &&
+	err_has 'qq-cmdline: bad QNX_QEMU_RAM "1\nG": expected a size' && err_lines 1
+esc=$(printf 'x86\033[2J\t')
+expect 3 env PATH="$FAKEPATH" qq-cmdline --workspace $WS --arch "$esc" &&
+	err_has 'qq-cmdline: bad --arch "x86\033[2J\t": expected x86_64 or aarch64' && err_lines 1
 
 # For real: QEMU 7.2 takes the detached argv of a comma-and-space workspace and puts the
 # serial log, QMP socket and pidfile where qq-cmdline says (an aarch64 raw kernel: any file).
