@@ -219,6 +219,7 @@ suite_settings(void)
 	Suite *s = suite_create("settings");
 	TCase *tc = tcase_create("core");
 
+	tcase_add_checked_fixture(tc, test_env_save, test_env_restore);
 	tcase_add_loop_test(tc, test_validators, 0, sizeof(values) / sizeof(values[0]));
 	tcase_add_test(tc, test_precedence);
 	tcase_add_loop_test(tc, test_bad_env_message, 0, sizeof(bad) / sizeof(bad[0]));
