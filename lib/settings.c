@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#define LIBBSD_NETBSD_VIS	/* the strnvis flavour: unused here, chosen to quiet libbsd's warning */
+#include <vis.h>
 
 #include "qq.h"
 
@@ -15,6 +17,7 @@
 #define SMP_MIN	1
 #define SMP_MAX	64
 #define PORT_MAX 65535
+#define SHOW_MAX 64	/* bytes of a bad value a message quotes */
 
 const struct qq_setting_def qq_settings_table[QQ_SET__COUNT] = {
 	[QQ_SET_ARCH] = { "arch", "arch", "QNX_QEMU_ARCH", "x86_64",
@@ -193,6 +196,22 @@ qq_settings_option(struct qq_settings *s, const char *option, const char *value,
 	return qq_err_set(e, QQ_EXIT_USAGE, "unknown setting --%s", option);
 }
 
+/*
+ * A bad value as it may appear in a one-line message: control characters, quotes and
+ * bytes outside ASCII escaped C-style (\n, \t, \033), anything past SHOW_MAX bytes cut
+ * and marked with "...". out holds at least 4 * SHOW_MAX + 4 bytes.
+ */
+static void
+show(const char *in, char *out, size_t outsz)
+{
+	char cut[SHOW_MAX + 1];
+
+	strlcpy(cut, in, sizeof(cut));
+	(void)strvis(out, cut, VIS_CSTYLE | VIS_OCTAL | VIS_TAB | VIS_NL | VIS_DQ | VIS_NOLOCALE);
+	if (strlen(in) > SHOW_MAX)
+		strlcat(out, "...", outsz);
+}
+
 int
 qq_settings_get(struct qq_settings *s, enum qq_setting which, const struct qq_facts *f,
     struct qq_err *e)
@@ -200,7 +219,7 @@ qq_settings_get(struct qq_settings *s, enum qq_setting which, const struct qq_fa
 	const struct qq_setting_def *d = &qq_settings_table[which];
 	const char *in = NULL, *fv, *ev;
 	char from[128];
-	char def[QQ_VALUE_MAX];
+	char def[QQ_VALUE_MAX], shown[4 * SHOW_MAX + 4];
 
 	if (s->opt[which] != NULL) {
 		in = s->opt[which];
@@ -230,9 +249,11 @@ qq_settings_get(struct qq_settings *s, enum qq_setting which, const struct qq_fa
 			return 0;
 		}
 	}
-	if (d->valid(in, s->val[which], sizeof(s->val[which])) == -1)
+	if (d->valid(in, s->val[which], sizeof(s->val[which])) == -1) {
+		show(in, shown, sizeof(shown));
 		return qq_err_set(e, QQ_EXIT_INPUT, "bad %s \"%s\": expected %s",
-		    from, in, d->what);
+		    from, shown, d->what);
+	}
 	return 0;
 }
 

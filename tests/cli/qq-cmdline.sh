@@ -156,6 +156,19 @@ kernel||bad fact kernel "": expected a file path
 LIST
 printf 'Not=a fact\n' >in
 expect_in 3 in qq-cmdline && err_lines 1
+# A bad value holding control characters still makes one line, the characters escaped.
+nl=$(printf '1\nG')
+expect 3 env PATH="$FAKEPATH" QNX_QEMU_RAM="$nl" qq-cmdline --workspace $WS &&
+	err_has 'qq-cmdline: bad QNX_QEMU_RAM "1\nG": expected a size' && err_lines 1
+esc=$(printf 'x86\033[2J\t')
+expect 3 env PATH="$FAKEPATH" qq-cmdline --workspace $WS --arch "$esc" &&
+	err_has 'qq-cmdline: bad --arch "x86\033[2J\t": expected x86_64 or aarch64' && err_lines 1
+
+# running PID: PID is a live process (not a zombie).
+running() {
+	st=$(sed -n 's/^State:[[:space:]]*\(.\).*/\1/p' "/proc/$1/status" 2>/dev/null)
+	[ -n "$st" ] && [ "$st" != Z ]
+}
 
 # For real: QEMU 7.2 takes the detached argv of a comma-and-space workspace and puts the
 # serial log, QMP socket and pidfile where qq-cmdline says (an aarch64 raw kernel: any file).
@@ -176,9 +189,11 @@ if command -v qemu-system-aarch64 >/dev/null && command -v qemu-img >/dev/null; 
 			[ -e "$x" ] && fail "QEMU made a doubled-comma path: $x"
 		done
 		kill "$pid"
+		# A daemonized QEMU lingers as a zombie until reaped, and kill -0 succeeds on
+		# a zombie: wait for it to be gone or a zombie.
 		n=0
-		while kill -0 "$pid" 2>/dev/null && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
-		kill -0 "$pid" 2>/dev/null && { kill -9 "$pid"; fail "QEMU $pid outlived SIGTERM"; }
+		while running "$pid" && [ $n -lt 150 ]; do sleep 0.1; n=$((n + 1)); done
+		running "$pid" && { kill -9 "$pid"; fail "QEMU $pid outlived SIGTERM"; }
 	else
 		fail "QEMU refused the argv: $(cat qemu.out)"
 	fi

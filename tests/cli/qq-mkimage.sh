@@ -134,7 +134,7 @@ QNX_ROOT="$D/sdp" expect_in 3 quote.facts qq-mkimage --workspace "$WS" && err_ha
 (flock 9 && exec sleep 30) 9>"$WS/lock" &
 holder=$!
 i=0
-while flock -n "$WS/lock" true 2>/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+while flock -n "$WS/lock" true 2>/dev/null && [ $i -lt 300 ]; do sleep 0.05; i=$((i + 1)); done
 QNX_ROOT="$D/sdp" expect_in 4 staged.facts qq-mkimage && err_has "is busy: locked by pid"
 kill "$holder" 2>/dev/null
 wait "$holder" 2>/dev/null

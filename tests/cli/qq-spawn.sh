@@ -75,8 +75,7 @@ none_left "argv after --"
 # A port held by another program: refused, naming it.
 "$HELPER" listen >"$T/lport" &
 lpid=$!
-i=0
-while [ ! -s "$T/lport" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+until_ok 300 test -s "$T/lport" || fail "the helper never printed its port"
 lport=$(cat "$T/lport")
 argv "$lport" >"$T/argv"
 expect_in 4 "$T/argv" qq-spawn -d &&
@@ -96,18 +95,25 @@ none_left "--wait-ssh timeout"
 
 # QEMU that dies while we wait: its early exit is reported at once.
 argv 0 >"$T/argv"
-( sleep 1; p=$(cat "$W/output/qemu.pid" 2>/dev/null) && kill -KILL "$p" ) &
-expect_in 4 "$T/argv" qq-spawn -d --wait-ssh=60 && err_has "QEMU exited before SSH answered"
-wait
+qq-spawn -d --wait-ssh=60 <"$T/argv" >"$T/out" 2>"$T/err" &
+spid=$!
+checks=$((checks + 1))
+if until_ok 300 waiting "$spid"; then
+	kill -KILL "$(cat "$W/output/qemu.pid")"
+else
+	fail "qq-spawn never started waiting for SSH: $(cat "$T/err")"
+fi
+got=0
+wait "$spid" || got=$?
+[ "$got" = 4 ] || fail "QEMU dying during the wait: exit $got, expected 4"
+err_has "QEMU exited before SSH answered"
 none_left "QEMU dying during --wait-ssh"
 
 # SIGTERM during the wait: the VM is stopped, exit 128+15.
 argv 0 >"$T/argv"
 qq-spawn -d --wait-ssh=60 <"$T/argv" >"$T/out" 2>"$T/err" &
 spid=$!
-i=0
-while [ ! -s "$W/output/qemu.pid" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-sleep 0.3
+until_ok 300 waiting "$spid" || fail "qq-spawn never started waiting for SSH: $(cat "$T/err")"
 kill -TERM "$spid"
 got=0
 wait "$spid" || got=$?
@@ -119,9 +125,7 @@ none_left "SIGTERM during --wait-ssh"
 # SIGKILL during the wait: nothing can run in qq-spawn, yet its guard stops QEMU.
 qq-spawn -d --wait-ssh=60 <"$T/argv" >"$T/out" 2>"$T/err" &
 spid=$!
-i=0
-while [ ! -s "$W/output/qemu.pid" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-sleep 0.3
+until_ok 300 waiting "$spid" || fail "qq-spawn never started waiting for SSH: $(cat "$T/err")"
 [ -n "$(ours)" ] || fail "no QEMU running before SIGKILL"
 kill -KILL "$spid"
 wait "$spid" 2>/dev/null

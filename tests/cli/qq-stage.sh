@@ -146,7 +146,7 @@ expect 3 qq-stage --workspace foreign bin/hello && err_has "is not a qq workspac
 (flock 9 && exec sleep 30) 9>ws/lock &
 holder=$!
 i=0
-while flock -n ws/lock true 2>/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+while flock -n ws/lock true 2>/dev/null && [ $i -lt 300 ]; do sleep 0.05; i=$((i + 1)); done
 expect 4 qq-stage --workspace ws bin/hello && err_has "is busy: locked by pid"
 kill "$holder" 2>/dev/null
 wait "$holder" 2>/dev/null

@@ -50,8 +50,7 @@ none_left "powerdown ignored"
 # Stale pidfile after SIGKILL: removed and reported, exit 1.
 if start; then
 	kill -KILL "$pid"
-	i=0
-	while [ -n "$(ours)" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	until_ok 150 test -z "$(ours)" || fail "pid $pid survives SIGKILL"
 	expect 1 qq-stop --workspace "$W" &&
 		err_has "not running: removed stale $W/output/qemu.pid (pid $pid is not our QEMU)"
 	[ -e "$W/output/qemu.pid" ] && fail "stale pidfile kept"
@@ -71,8 +70,7 @@ wait "$spid" 2>/dev/null
 # A lock holder that is not QEMU: never signalled, exit 4, the pidfile stays.
 "$HELPER" lock "$W/output/qemu.pid" >"$T/locked" &
 hpid=$!
-i=0
-while [ ! -s "$T/locked" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+until_ok 150 test -s "$T/locked" || fail "the helper never took the lock"
 expect 4 qq-stop --workspace "$W" && err_has "pid $hpid holds $W/output/qemu.pid but runs" &&
 	err_has "not qemu-system-*; not signalled"
 kill -0 "$hpid" 2>/dev/null || fail "qq-stop signalled the lock holder"

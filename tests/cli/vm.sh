@@ -60,11 +60,12 @@ ours() {
 	done
 }
 
-# none_left WHAT: checks no QEMU of this test runs (waiting up to 5 s for one on its way out).
+# none_left WHAT: checks no QEMU of this test runs (waiting up to 15 s for one on its way out:
+# a stop ladder takes a few seconds at worst, more on a loaded machine).
 none_left() {
 	checks=$((checks + 1))
 	i=0
-	while [ -n "$(ours)" ] && [ $i -lt 50 ]; do
+	while [ -n "$(ours)" ] && [ $i -lt 150 ]; do
 		sleep 0.1
 		i=$((i + 1))
 	done
@@ -83,3 +84,29 @@ cleanup_vms() {
 	rm -rf "$T"
 }
 trap cleanup_vms EXIT
+
+# waiting PID: PID holds a TCP socket, which qq-spawn does only while it waits for SSH
+# (before that it holds pipes and the QMP unix socket only).
+waiting() {
+	for l in /proc/"$1"/fd/*; do
+		l=$(readlink "$l" 2>/dev/null) || continue
+		case $l in
+		socket:\[*\]) l=${l#socket:\[}; l=${l%\]} ;;
+		*) continue ;;
+		esac
+		awk -v i="$l" 'NR > 1 && $10 == i { f = 1 } END { exit !f }' \
+		    /proc/net/tcp /proc/net/tcp6 2>/dev/null && return 0
+	done
+	return 1
+}
+
+# until_ok TENTHS CMD...: runs CMD every 0.1 s until it succeeds, at most TENTHS times.
+until_ok() {
+	n=$1
+	shift
+	while ! "$@"; do
+		n=$((n - 1))
+		[ "$n" -gt 0 ] || return 1
+		sleep 0.1
+	done
+}

@@ -326,6 +326,7 @@ suite_cmdline(void)
 	Suite *s = suite_create("cmdline");
 	TCase *tc = tcase_create("core");
 
+	tcase_add_checked_fixture(tc, test_env_save, test_env_restore);
 	tcase_add_loop_test(tc, test_pick_machine, 0, sizeof(machines) / sizeof(machines[0]));
 	tcase_add_loop_test(tc, test_comma, 0, sizeof(commas) / sizeof(commas[0]));
 	tcase_add_loop_test(tc, test_qmp_path, 0, sizeof(qmps) / sizeof(qmps[0]));

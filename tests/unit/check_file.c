@@ -104,6 +104,7 @@ suite_file(void)
 	Suite *s = suite_create("file");
 	TCase *tc = tcase_create("core");
 
+	tcase_add_checked_fixture(tc, test_env_save, test_env_restore);
 	tcase_add_test(tc, test_write_read);
 	tcase_add_test(tc, test_mkdirs);
 	tcase_add_loop_test(tc, test_abspath, 0, sizeof(abspaths) / sizeof(abspaths[0]));

@@ -266,6 +266,7 @@ suite_keygen(void)
 	Suite *s = suite_create("keygen");
 	TCase *tc = tcase_create("core");
 
+	tcase_add_checked_fixture(tc, test_env_save, test_env_restore);
 	tcase_add_loop_test(tc, test_find, 0, sizeof(cases) / sizeof(cases[0]));
 	tcase_add_test(tc, test_create);
 	tcase_add_test(tc, test_keygen_fails);

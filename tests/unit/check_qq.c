@@ -33,14 +33,54 @@ static Suite *(*const suites[])(void) = {
 	suite_run,
 };
 
+/*
+ * Every test directory lives under one directory per run, removed when the run ends:
+ * a test that fails an assertion (its child exits before its own cleanup) or loses
+ * track of a HOME it set leaves nothing behind in /tmp.
+ */
+static char rundir[] = "/tmp/qq-unit.XXXXXX";
+
 char *
 test_tmpdir(void)
 {
 	char *d;
 
-	if ((d = strdup("/tmp/qq-unit.XXXXXX")) == NULL || mkdtemp(d) == NULL)
+	if (asprintf(&d, "%s/t.XXXXXX", rundir) == -1 || mkdtemp(d) == NULL)
 		abort();
 	return d;
+}
+
+/*
+ * A checked fixture for tests that change HOME, PATH or the working directory: without
+ * it, under CK_FORK=no, the next test would run with the HOME of a removed directory.
+ */
+static char *saved_home, *saved_path, *saved_cwd;
+
+void
+test_env_save(void)
+{
+	const char *v;
+
+	saved_home = (v = getenv("HOME")) != NULL ? strdup(v) : NULL;
+	saved_path = (v = getenv("PATH")) != NULL ? strdup(v) : NULL;
+	saved_cwd = getcwd(NULL, 0);
+}
+
+void
+test_env_restore(void)
+{
+	if (saved_home != NULL)
+		setenv("HOME", saved_home, 1);
+	else
+		unsetenv("HOME");
+	if (saved_path != NULL)
+		setenv("PATH", saved_path, 1);
+	if (saved_cwd != NULL && chdir(saved_cwd) == -1)
+		abort();
+	free(saved_home);
+	free(saved_path);
+	free(saved_cwd);
+	saved_home = saved_path = saved_cwd = NULL;
 }
 
 void
@@ -66,11 +106,16 @@ main(void)
 	size_t i;
 	int failed;
 
+	if (mkdtemp(rundir) == NULL) {
+		perror(rundir);
+		return 99;	/* automake: a hard error */
+	}
 	sr = srunner_create(NULL);
 	for (i = 0; i < sizeof(suites) / sizeof(suites[0]); i++)
 		srunner_add_suite(sr, suites[i]());
 	srunner_run_all(sr, CK_ENV);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
+	test_rmtree(rundir);
 	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -117,6 +117,9 @@ START_TEST(test_precedence)
 }
 END_TEST
 
+#define NL8	"\n\n\n\n\n\n\n\n"
+#define ESC8	"\\n\\n\\n\\n\\n\\n\\n\\n"
+
 static const struct {
 	int		 which;
 	const char	*env;
@@ -127,6 +130,21 @@ static const struct {
 	{ QQ_SET_RAM, "lots", "bad QNX_QEMU_RAM \"lots\": expected a size from 32M to 1T such as 1G or 512M" },
 	{ QQ_SET_SMP, "100", "bad QNX_QEMU_SMP \"100\": expected a CPU count from 1 to 64" },
 	{ QQ_SET_ACCEL, "xen", "bad QNX_QEMU_ACCEL \"xen\": expected auto, kvm or tcg" },
+	/* The value is shown on one line: control characters, quotes and non-ASCII escaped. */
+	{ QQ_SET_RAM, "1\nG", "bad QNX_QEMU_RAM \"1\\nG\": expected a size from 32M to 1T such as 1G or 512M" },
+	{ QQ_SET_RAM, "1G\n", "bad QNX_QEMU_RAM \"1G\\n\": expected a size from 32M to 1T such as 1G or 512M" },
+	{ QQ_SET_RAM, "1\r\nG", "bad QNX_QEMU_RAM \"1\\r\\nG\": expected a size from 32M to 1T such as 1G or 512M" },
+	{ QQ_SET_ARCH, "x86\t64\033[31m", "bad QNX_QEMU_ARCH \"x86\\t64\\033[31m\": expected x86_64 or aarch64" },
+	{ QQ_SET_ARCH, "a\"b\\c", "bad QNX_QEMU_ARCH \"a\\\"b\\\\c\": expected x86_64 or aarch64" },
+	{ QQ_SET_ARCH, "\303\244\177", "bad QNX_QEMU_ARCH \"\\303\\244\\177\": expected x86_64 or aarch64" },
+	{ QQ_SET_ACCEL, "kvm tcg", "bad QNX_QEMU_ACCEL \"kvm tcg\": expected auto, kvm or tcg" },
+	/* A long value is cut after 64 bytes. */
+	{ QQ_SET_SMP, "1234567890123456789012345678901234567890123456789012345678901234567890",
+	    "bad QNX_QEMU_SMP \"1234567890123456789012345678901234567890123456789012345678901234...\": "
+	    "expected a CPU count from 1 to 64" },
+	{ QQ_SET_SMP, NL8 NL8 NL8 NL8 NL8 NL8 NL8 NL8 "\n",
+	    "bad QNX_QEMU_SMP \"" ESC8 ESC8 ESC8 ESC8 ESC8 ESC8 ESC8 ESC8 "...\": "
+	    "expected a CPU count from 1 to 64" },
 };
 
 START_TEST(test_bad_env_message)
@@ -139,6 +157,7 @@ START_TEST(test_bad_env_message)
 	setenv(d->env, bad[_i].env, 1);
 	ck_assert_int_eq(qq_settings_get(&s, bad[_i].which, NULL, &e), QQ_EXIT_INPUT);
 	ck_assert_str_eq(e.msg, bad[_i].msg);
+	ck_assert_ptr_null(strpbrk(e.msg, "\n\r"));
 	unsetenv(d->env);
 }
 END_TEST
@@ -156,6 +175,9 @@ START_TEST(test_bad_option_and_fact)
 	ck_assert_int_eq(qq_settings_option(&s, "ram", "1X", &e), 0);
 	ck_assert_int_eq(qq_settings_get(&s, QQ_SET_RAM, &f, &e), QQ_EXIT_INPUT);
 	ck_assert_ptr_nonnull(strstr(e.msg, "bad --ram \"1X\""));
+	ck_assert_int_eq(qq_settings_option(&s, "workspace", "/a\nb", &e), 0);
+	ck_assert_int_eq(qq_settings_get(&s, QQ_SET_WORKSPACE, &f, &e), QQ_EXIT_INPUT);
+	ck_assert_str_eq(e.msg, "bad --workspace \"/a\\nb\": expected a directory path");
 	ck_assert_int_eq(qq_settings_option(&s, "nope", "1", &e), QQ_EXIT_USAGE);
 	qq_facts_free(&f);
 }
@@ -197,6 +219,7 @@ suite_settings(void)
 	Suite *s = suite_create("settings");
 	TCase *tc = tcase_create("core");
 
+	tcase_add_checked_fixture(tc, test_env_save, test_env_restore);
 	tcase_add_loop_test(tc, test_validators, 0, sizeof(values) / sizeof(values[0]));
 	tcase_add_test(tc, test_precedence);
 	tcase_add_loop_test(tc, test_bad_env_message, 0, sizeof(bad) / sizeof(bad[0]));

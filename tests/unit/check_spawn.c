@@ -151,19 +151,28 @@ listener(int *port, int delay_ms, const char *banner)
 	return pid;
 }
 
+/*
+ * A wait that succeeds returns as soon as the banner comes, so its bound is generous (a
+ * loaded machine or valgrind must not turn it into a timeout); a wait that must time out
+ * gets a short one.
+ */
+#define WAIT_OK_MS	20000
+#define WAIT_NONE_MS	1200
+
 static const struct {
 	int		 delay_ms;
 	const char	*banner;
+	int		 timeout_ms;
 	int		 status;
 	enum qq_spawn_wait why;
 } waits[] = {
-	{ 0, "SSH-2.0-dropbear\r\n", 0, QQ_WAIT_OK },
-	{ 300, "SSH-2.0-OpenSSH_9.2\r\n", 0, QQ_WAIT_OK },
-	{ 0, "hello first\r\nSSH-2.0-x\r\n", 0, QQ_WAIT_OK },
+	{ 0, "SSH-2.0-dropbear\r\n", WAIT_OK_MS, 0, QQ_WAIT_OK },
+	{ 300, "SSH-2.0-OpenSSH_9.2\r\n", WAIT_OK_MS, 0, QQ_WAIT_OK },
+	{ 0, "hello first\r\nSSH-2.0-x\r\n", WAIT_OK_MS, 0, QQ_WAIT_OK },
 	/* An accept is not an answer; neither is a line that is not an identification. */
-	{ 0, NULL, QQ_EXIT_RUNTIME, QQ_WAIT_TIMEOUT },
-	{ 0, "HTTP/1.0 400\r\n", QQ_EXIT_RUNTIME, QQ_WAIT_TIMEOUT },
-	{ 0, "SSH-", QQ_EXIT_RUNTIME, QQ_WAIT_TIMEOUT },
+	{ 0, NULL, WAIT_NONE_MS, QQ_EXIT_RUNTIME, QQ_WAIT_TIMEOUT },
+	{ 0, "HTTP/1.0 400\r\n", WAIT_NONE_MS, QQ_EXIT_RUNTIME, QQ_WAIT_TIMEOUT },
+	{ 0, "SSH-", WAIT_NONE_MS, QQ_EXIT_RUNTIME, QQ_WAIT_TIMEOUT },
 };
 
 START_TEST(test_wait_banner)
@@ -173,7 +182,7 @@ START_TEST(test_wait_banner)
 	int port;
 	pid_t pid = listener(&port, waits[_i].delay_ms, waits[_i].banner);
 
-	ck_assert_int_eq(qq_spawn_wait_banner(port, 1200, 0, -1, NULL, &why, &e),
+	ck_assert_int_eq(qq_spawn_wait_banner(port, waits[_i].timeout_ms, 0, -1, NULL, &why, &e),
 	    waits[_i].status);
 	ck_assert_int_eq(why, waits[_i].why);
 	if (why == QQ_WAIT_TIMEOUT)
@@ -190,7 +199,11 @@ START_TEST(test_wait_exit)
 	int port, pidfd;
 	pid_t pid = listener(&port, 0, NULL), victim;
 
-	/* The process we watch dies while nothing answers: reported at once. */
+	/*
+	 * The process we watch dies while nothing answers: reported at once. Its 200 ms of
+	 * life is no timing guess: should it die before the wait starts, the wait reports
+	 * the same (a zombie's pidfd is readable, and qq_vm_alive sees zombies as dead).
+	 */
 	if ((victim = fork()) == 0) {
 		usleep(200000);
 		_exit(0);

@@ -295,6 +295,7 @@ suite_stage(void)
 	Suite *s = suite_create("stage");
 	TCase *tc = tcase_create("core");
 
+	tcase_add_checked_fixture(tc, test_env_save, test_env_restore);
 	tcase_add_test(tc, test_names);
 	tcase_add_test(tc, test_check);
 	tcase_add_test(tc, test_parse);

@@ -98,22 +98,34 @@ START_TEST(test_clean_busy)
 	struct qq_stop_opts o;
 	struct qq_ws w, w2;
 	struct qq_err e;
+	int locked[2], release[2];
+	char c;
+	pid_t pid;
 
 	/* Another step holds the workspace lock: clean waits for nobody and deletes nothing. */
 	qq_stop_defaults(&o);
 	ck_assert_int_eq(qq_ws_open(&w, dir, 1, &e), 0);
 	ck_assert_int_eq(qq_ws_open(&w2, dir, 0, &e), 0);
-	if (fork() == 0) {
-		if (qq_ws_lock(&w2, &e) != 0)
+	ck_assert_int_eq(pipe(locked), 0);
+	ck_assert_int_eq(pipe(release), 0);
+	if ((pid = fork()) == 0) {
+		/* Holds the lock until the test closes release (or dies). */
+		close(locked[0]);
+		close(release[1]);
+		if (qq_ws_lock(&w2, &e) != 0 || write(locked[1], "L", 1) != 1)
 			_exit(1);
-		sleep(2);
-		_exit(0);
+		_exit(read(release[0], &c, 1) == 0 ? 0 : 1);
 	}
-	usleep(300000);
+	close(locked[1]);
+	close(release[0]);
+	/* The child has the lock once it says so; EOF instead means it failed to take it. */
+	ck_assert_int_eq(read(locked[0], &c, 1), 1);
 	ck_assert_int_eq(qq_stop_clean(dir, &o, &f, &e), QQ_EXIT_RUNTIME);
 	ck_assert_ptr_nonnull(strstr(e.msg, "is busy"));
 	ck_assert_int_eq(access(dir, F_OK), 0);
-	wait(NULL);
+	close(release[1]);
+	close(locked[0]);
+	ck_assert_int_eq(waitpid(pid, NULL, 0), pid);
 	qq_facts_free(&f);
 	test_rmtree(dir);
 	free(dir);

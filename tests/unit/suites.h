@@ -29,5 +29,8 @@ Suite	*suite_run(void);
 /* A fresh temporary directory for a test; removed by rmtree. */
 char	*test_tmpdir(void);
 void	 test_rmtree(const char *path);
+/* A checked fixture: saves HOME, PATH and the working directory, and restores them. */
+void	 test_env_save(void);
+void	 test_env_restore(void);
 
 #endif
