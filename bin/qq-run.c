@@ -21,7 +21,9 @@ static const char usage_line[] =
 static void __attribute__((noreturn))
 usage(FILE *fp, int status)
 {
-	fputs(usage_line, fp);
+	/* A usage error gets one line; --help the whole synopsis. */
+	fputs(status == 0 ? usage_line : "usage: qq-run [-dnv] [options] PROGRAM | stop | clean "
+	    "(qq-run --help)\n", fp);
 	exit(status);
 }
 
