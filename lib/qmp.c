@@ -15,15 +15,6 @@
 
 #include "qq.h"
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Reads one line (without its newline) before the deadline; the line stays in q->buf. */
 static int
 read_line(struct qq_qmp *q, long long deadline, size_t *linelen, struct qq_err *e)
@@ -42,7 +33,7 @@ read_line(struct qq_qmp *q, long long deadline, size_t *linelen, struct qq_err *
 		if (q->len >= sizeof(q->buf) - 1)
 			return qq_err_set(e, QQ_EXIT_RUNTIME, "QMP reply longer than %zu bytes",
 			    sizeof(q->buf) - 1);
-		if ((left = deadline - now_ms()) <= 0)
+		if ((left = deadline - qq_vm_now_ms()) <= 0)
 			return qq_err_set(e, QQ_EXIT_RUNTIME, "QMP did not answer in time");
 		pfd.fd = q->fd;
 		pfd.events = POLLIN;
@@ -87,11 +78,11 @@ send_all(struct qq_qmp *q, const char *s, long long deadline, struct qq_err *e)
 				continue;
 			if (errno != EAGAIN)
 				return qq_err_sys(e, QQ_EXIT_RUNTIME, "unable to write QMP");
-			if (now_ms() >= deadline)
+			if (qq_vm_now_ms() >= deadline)
 				return qq_err_set(e, QQ_EXIT_RUNTIME, "QMP did not read in time");
 			pfd.fd = q->fd;
 			pfd.events = POLLOUT;
-			(void)poll(&pfd, 1, (int)(deadline - now_ms()));
+			(void)poll(&pfd, 1, (int)(deadline - qq_vm_now_ms()));
 			continue;
 		}
 		s += n;
@@ -132,7 +123,7 @@ int
 qq_qmp_open(struct qq_qmp *q, const char *path, int timeout_ms, struct qq_err *e)
 {
 	struct sockaddr_un sun;
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = qq_vm_now_ms() + timeout_ms;
 	size_t len;
 
 	q->fd = -1;
@@ -169,7 +160,7 @@ fail:
 int
 qq_qmp_cmd(struct qq_qmp *q, const char *cmd, int timeout_ms, char **reply, struct qq_err *e)
 {
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = qq_vm_now_ms() + timeout_ms;
 	char *line;
 	int rc;
 

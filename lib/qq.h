@@ -526,6 +526,8 @@ int	 qq_qmp_usernet_port(const char *text);
  * SSH port and QMP socket.
  */
 long long qq_vm_now_ms(void);
+/* The same in microseconds. */
+long long qq_vm_now_us(void);
 /* The pid holding the POSIX lock on pidfile (QEMU's -pidfile); 0 none or no file; -1 error. */
 pid_t	 qq_vm_holder(const char *pidfile);
 /* The pid written in pidfile, or -1. */

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "qq.h"
@@ -20,21 +19,12 @@ struct step {
 	long long			 t0;
 };
 
-static long long
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static void
 step_begin(struct step *st, const struct qq_run_opts *o, const char *name)
 {
 	st->o = o;
 	st->name = name;
-	st->t0 = now_us();
+	st->t0 = qq_vm_now_us();
 }
 
 /*
@@ -50,7 +40,7 @@ step_end(struct step *st, int rc, struct qq_err *e, const char *fmt, ...)
 {
 	char msg[QQ_ERR_MAX];
 	va_list ap;
-	long long us = now_us() - st->t0;
+	long long us = qq_vm_now_us() - st->t0;
 
 	if (rc != 0) {
 		strlcpy(msg, e->msg, sizeof(msg));
@@ -61,8 +51,7 @@ step_end(struct step *st, int rc, struct qq_err *e, const char *fmt, ...)
 		va_start(ap, fmt);
 		vsnprintf(msg, sizeof(msg), fmt, ap);
 		va_end(ap);
-		fprintf(st->o->talk, "qq-run: %-13s %4lld.%03lld s  %s\n", st->name,
-		    us / 1000000, us / 1000 % 1000, msg);
+		fprintf(st->o->talk, "qq-run: %-13s %9.1f ms  %s\n", st->name, us / 1000.0, msg);
 	}
 	return 0;
 }

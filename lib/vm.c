@@ -28,10 +28,16 @@
 long long
 qq_vm_now_ms(void)
 {
+	return qq_vm_now_us() / 1000;
+}
+
+long long
+qq_vm_now_us(void)
+{
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 pid_t
