@@ -694,6 +694,22 @@ struct qq_run_opts {
 	FILE			*talk;		/* progress, warnings, hints; NULL: quiet */
 };
 
+/* getopt values of qq-run's own long options (besides -d, -n, -v and the settings). */
+enum {
+	QQ_RUN_OPT_TESTS = 0x200, QQ_RUN_OPT_TEST, QQ_RUN_OPT_BUILDER, QQ_RUN_OPT_BASE,
+	QQ_RUN_OPT_SSH_PUBKEY, QQ_RUN_OPT_REBUILD, QQ_RUN_OPT_KERNEL, QQ_RUN_OPT_DISK,
+	QQ_RUN_OPT_INITRD, QQ_RUN_OPT_APPEND, QQ_RUN_OPT_WAIT_SSH, QQ_RUN_OPT_TCG_FALLBACK,
+	QQ_RUN_OPT_FORCE, QQ_RUN_OPT_POWERDOWN, QQ_RUN_OPT_QUIT, QQ_RUN_OPT_TERM
+};
+
+/* Empties o (keeping o->talk) with the stop ladder's default timeouts. */
+void	 qq_run_init(struct qq_run_opts *o);
+/* Frees the test lists qq_run_option built. */
+void	 qq_run_free(struct qq_run_opts *o);
+/* Records one option (getopt value ch); a bad value is QQ_EXIT_INPUT, an unknown ch QQ_EXIT_USAGE. */
+int	 qq_run_option(struct qq_run_opts *o, int ch, const char *arg, struct qq_err *e);
+/* The operand: "stop", "clean", or the program to stage. */
+void	 qq_run_operand(struct qq_run_opts *o, const char *arg);
 /*
  * Runs the action. Start leaves in f the facts of every step up to qq-mkimage
  * followed by qq-spawn's (a dry run: the argv on stdout instead). A failing

@@ -219,6 +219,92 @@ out:
 	return rc;
 }
 
+void
+qq_run_init(struct qq_run_opts *o)
+{
+	FILE *talk = o->talk;
+
+	memset(o, 0, sizeof(*o));
+	o->talk = talk;
+	qq_stop_defaults(&o->stop);
+}
+
+void
+qq_run_free(struct qq_run_opts *o)
+{
+	free((void *)o->stage.tests);
+	free((void *)o->stage.tests_dirs);
+	o->stage.tests = o->stage.tests_dirs = NULL;
+	o->stage.ntests = o->stage.ntests_dirs = 0;
+}
+
+/* Appends arg to a list of borrowed strings. */
+static int
+push(const char *const **list, size_t *n, const char *arg, struct qq_err *e)
+{
+	const char **v;
+
+	if ((v = reallocarray((void *)*list, *n + 1, sizeof(*v))) == NULL)
+		return qq_err_sys(e, QQ_EXIT_RUNTIME, "unable to store %s", arg);
+	v[(*n)++] = arg;
+	*list = v;
+	return 0;
+}
+
+static int
+ms(const char *opt, const char *arg, int *out, struct qq_err *e)
+{
+	return qq_cli_number(opt, arg, 0, 3600000, "milliseconds", out, e);
+}
+
+int
+qq_run_option(struct qq_run_opts *o, int ch, const char *arg, struct qq_err *e)
+{
+	switch (ch) {
+	case QQ_RUN_OPT_TESTS:
+		return push(&o->stage.tests_dirs, &o->stage.ntests_dirs, arg, e);
+	case QQ_RUN_OPT_TEST:
+		return push(&o->stage.tests, &o->stage.ntests, arg, e);
+	case QQ_RUN_OPT_BUILDER: o->mkimage.builder = arg; return 0;
+	case QQ_RUN_OPT_BASE: o->mkimage.base = arg; return 0;
+	case QQ_RUN_OPT_SSH_PUBKEY: o->mkimage.ssh_pubkey = arg; return 0;
+	case QQ_RUN_OPT_REBUILD: o->mkimage.rebuild = 1; return 0;
+	case QQ_RUN_OPT_KERNEL: o->cmdline.kernel = arg; return 0;
+	case QQ_RUN_OPT_DISK: o->cmdline.disk = arg; return 0;
+	case QQ_RUN_OPT_INITRD: o->cmdline.initrd = arg; return 0;
+	case QQ_RUN_OPT_APPEND: o->cmdline.append = arg; return 0;
+	case 'd':
+		o->cmdline.detach = o->spawn.detach = 1;
+		return 0;
+	case QQ_RUN_OPT_WAIT_SSH:	/* waiting for the guest implies running detached */
+		o->cmdline.detach = o->spawn.detach = 1;
+		o->spawn.wait_ssh = -1;
+		return arg == NULL ? 0 :
+		    qq_cli_number("wait-ssh", arg, 1, 86400, "seconds", &o->spawn.wait_ssh, e);
+	case QQ_RUN_OPT_TCG_FALLBACK: o->spawn.tcg_fallback = 1; return 0;
+	case QQ_RUN_OPT_FORCE: o->stop.force = 1; return 0;
+	case QQ_RUN_OPT_POWERDOWN: return ms("powerdown-timeout", arg, &o->stop.powerdown_ms, e);
+	case QQ_RUN_OPT_QUIT: return ms("quit-timeout", arg, &o->stop.quit_ms, e);
+	case QQ_RUN_OPT_TERM: return ms("term-timeout", arg, &o->stop.term_ms, e);
+	case 'n': o->dry_run = 1; return 0;
+	case 'v': o->verbose = 1; return 0;
+	}
+	return qq_err_set(e, QQ_EXIT_USAGE, "unknown option");
+}
+
+void
+qq_run_operand(struct qq_run_opts *o, const char *arg)
+{
+	if (strcmp(arg, "stop") == 0)
+		o->action = QQ_RUN_STOP;
+	else if (strcmp(arg, "clean") == 0)
+		o->action = QQ_RUN_CLEAN;
+	else {
+		o->action = QQ_RUN_START;
+		o->stage.program = arg;
+	}
+}
+
 int
 qq_run(struct qq_settings *s, struct qq_facts *f, struct qq_run_opts *o, struct qq_err *e)
 {

@@ -124,6 +124,42 @@ START_TEST(test_stop_not_running)
 }
 END_TEST
 
+START_TEST(test_options)
+{
+	struct qq_run_opts o = { .talk = NULL };
+	struct qq_err e;
+
+	qq_run_init(&o);
+	ck_assert_int_eq(o.stop.powerdown_ms > 0, 1);
+	ck_assert_int_eq(qq_run_option(&o, QQ_RUN_OPT_TESTS, "a", &e), 0);
+	ck_assert_int_eq(qq_run_option(&o, QQ_RUN_OPT_TESTS, "b", &e), 0);
+	ck_assert_int_eq(qq_run_option(&o, QQ_RUN_OPT_TEST, "c", &e), 0);
+	ck_assert_uint_eq(o.stage.ntests_dirs, 2);
+	ck_assert_str_eq(o.stage.tests_dirs[1], "b");
+	ck_assert_str_eq(o.stage.tests[0], "c");
+	ck_assert_int_eq(qq_run_option(&o, QQ_RUN_OPT_WAIT_SSH, NULL, &e), 0);
+	ck_assert_int_eq(o.spawn.wait_ssh, -1);
+	ck_assert_int_eq(o.cmdline.detach && o.spawn.detach, 1);
+	ck_assert_int_eq(qq_run_option(&o, QQ_RUN_OPT_WAIT_SSH, "30", &e), 0);
+	ck_assert_int_eq(o.spawn.wait_ssh, 30);
+	ck_assert_int_eq(qq_run_option(&o, QQ_RUN_OPT_WAIT_SSH, "0", &e), QQ_EXIT_INPUT);
+	ck_assert_int_eq(qq_run_option(&o, QQ_RUN_OPT_POWERDOWN, "250", &e), 0);
+	ck_assert_int_eq(o.stop.powerdown_ms, 250);
+	ck_assert_int_eq(qq_run_option(&o, QQ_RUN_OPT_TERM, "soon", &e), QQ_EXIT_INPUT);
+	ck_assert_ptr_nonnull(strstr(e.msg, "bad --term-timeout \"soon\""));
+	ck_assert_int_eq(qq_run_option(&o, '?', NULL, &e), QQ_EXIT_USAGE);
+	qq_run_operand(&o, "stop");
+	ck_assert_int_eq(o.action, QQ_RUN_STOP);
+	qq_run_operand(&o, "clean");
+	ck_assert_int_eq(o.action, QQ_RUN_CLEAN);
+	qq_run_operand(&o, "./stop");
+	ck_assert_int_eq(o.action, QQ_RUN_START);
+	ck_assert_str_eq(o.stage.program, "./stop");
+	qq_run_free(&o);
+	ck_assert_ptr_null(o.stage.tests);
+}
+END_TEST
+
 Suite *
 suite_run(void)
 {
@@ -134,6 +170,7 @@ suite_run(void)
 	tcase_add_test(tc, test_step_prefix);
 	tcase_add_test(tc, test_dry_run_writes_nothing);
 	tcase_add_test(tc, test_stop_not_running);
+	tcase_add_test(tc, test_options);
 	suite_add_tcase(s, tc);
 	return s;
 }
