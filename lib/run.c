@@ -65,7 +65,8 @@ warn(const struct qq_run_opts *o, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (o->talk == NULL)
+	/* Like progress: only on a terminal or with -v; otherwise qq-run says nothing but errors. */
+	if (o->talk == NULL || !o->verbose)
 		return;
 	va_start(ap, fmt);
 	fputs("qq-run: warning: ", o->talk);

@@ -74,6 +74,20 @@ expect 127 qq-run -d --accel tcg --qemu qq-no-such-qemu --workspace ws4 --ssh-po
     --builder initramfs --base base prog/hello
 err_has "qq-run: spawn: "
 
+# Foreground (the default): the login hint first, then QEMU replaces qq-run,
+# with exactly the argv a dry run prints (a stand-in QEMU records it).
+printf '#!/bin/sh\nprintf "%%s\\n" "$0" "$@" >"%s/fg.argv"\n' "$T" >fakeqemu
+chmod 755 fakeqemu
+expect 0 qq-run -n --accel tcg --qemu "$T/fakeqemu" --workspace ws5 --ssh-port 0 \
+    --builder initramfs --base base prog/hello
+xargs printf '%s\n' <"$T/out" >fg.want	# the dry run's argv is xargs-quoted
+expect 0 qq-run --accel tcg --qemu "$T/fakeqemu" --workspace ws5 --ssh-port 0 \
+    --builder initramfs --base base prog/hello
+err_has "qq-run: log in with: ssh -p"
+[ ! -s "$T/out" ] || fail "a foreground run printed facts before QEMU took over"
+diff fg.want fg.argv >/dev/null || fail "foreground argv differs: $(diff fg.want fg.argv)"
+grep -qx -- "-nographic" fg.argv || fail "no -nographic in the foreground argv"
+
 # stop and clean.
 expect 1 qq-run stop --workspace ws4 && err_has "not running"
 expect 0 qq-run clean --workspace ws4 && out_has "cleaned=$T/ws4"
