@@ -90,7 +90,7 @@ boot() {
 	fi
 	port=$(fact ssh_port "$T/facts")
 	key=$(fact ssh_key "$T/facts")
-	[ -n "$port" ] && [ "$port" != 0 ] || fail "no real ssh_port in facts"
+	if [ -z "$port" ] || [ "$port" = 0 ]; then fail "no real ssh_port in facts"; fi
 	[ -n "$vm_pid" ] || fail "no pid in facts"
 }
 
