@@ -10,16 +10,16 @@
 #include "qq.h"
 
 static const char usage_line[] =
-    "usage: qq-run [-dnv] [--wait-ssh[=SECONDS]] [--tests DIR]... [--test FILE]... "
+    "usage: qq-run [-0dnv] [--wait-ssh[=SECONDS]] [--tests DIR]... [--test FILE]... "
     "[--builder NAME] [--base DIR] [--rebuild] [setting options] PROGRAM\n"
-    "       qq-run [-nv] stop|clean [--force] [--powerdown-timeout MS] [--quit-timeout MS] "
+    "       qq-run [-nv] stop|clean [--clean] [--force] [--powerdown-timeout MS] [--quit-timeout MS] "
     "[--term-timeout MS] [--workspace DIR]\n";
 
 static void __attribute__((noreturn))
 usage(FILE *fp, int status)
 {
 	/* A usage error gets one line; --help the whole synopsis. */
-	fputs(status == 0 ? usage_line : "usage: qq-run [-dnv] [options] PROGRAM | stop | clean "
+	fputs(status == 0 ? usage_line : "usage: qq-run [-0dnv] [options] PROGRAM | stop | clean "
 	    "(qq-run --help)\n", fp);
 	exit(status);
 }
@@ -43,6 +43,7 @@ main(int argc, char *argv[])
 		{ "powerdown-timeout", 1, NULL, QQ_RUN_OPT_POWERDOWN },
 		{ "quit-timeout", 1, NULL, QQ_RUN_OPT_QUIT },
 		{ "term-timeout", 1, NULL, QQ_RUN_OPT_TERM }, { "dry-run", 0, NULL, 'n' },
+		{ "clean", 0, NULL, QQ_RUN_OPT_CLEAN }, { "null", 0, NULL, '0' },
 		{ "verbose", 0, NULL, 'v' }, { "help", 0, NULL, 'h' }, { "version", 0, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -56,7 +57,7 @@ main(int argc, char *argv[])
 	qq_run_init(&o);
 	qq_cli_options(opts);
 	o.verbose = isatty(STDERR_FILENO);
-	while (rc == 0 && (ch = getopt_long(argc, argv, "dnvhV", opts, NULL)) != -1) {
+	while (rc == 0 && (ch = getopt_long(argc, argv, "0dnvhV", opts, NULL)) != -1) {
 		if (qq_cli_setting(&s, ch, optarg))
 			continue;
 		if (ch == 'h')
@@ -70,8 +71,9 @@ main(int argc, char *argv[])
 	}
 	if (rc == 0 && argc - optind != 1)
 		usage(stderr, QQ_EXIT_USAGE);
+	if (rc == 0 && qq_run_operand(&o, argv[optind], &e) == QQ_EXIT_USAGE)
+		usage(stderr, QQ_EXIT_USAGE);
 	if (rc == 0) {
-		qq_run_operand(&o, argv[optind]);
 		signal(SIGXFSZ, SIG_IGN);	/* ulimit -f: an error cleaned up like a full disk */
 		if ((rc = qq_cli_begin(&f, &e)) == 0)
 			rc = qq_run(&s, &f, &o, &e);

@@ -690,6 +690,8 @@ struct qq_run_opts {
 	struct qq_spawn_opts	 spawn;
 	struct qq_stop_opts	 stop;
 	int			 dry_run;	/* say what would be done, print the argv; start and write nothing */
+	int			 nul;		/* -0: the dry run's argv NUL-separated */
+	int			 clean;		/* --clean: "stop" wipes the workspace too, as qq-stop --clean */
 	int			 verbose;	/* a progress line per step on talk */
 	FILE			*talk;		/* progress, warnings, hints; NULL: quiet */
 };
@@ -699,7 +701,7 @@ enum {
 	QQ_RUN_OPT_TESTS = 0x200, QQ_RUN_OPT_TEST, QQ_RUN_OPT_BUILDER, QQ_RUN_OPT_BASE,
 	QQ_RUN_OPT_SSH_PUBKEY, QQ_RUN_OPT_REBUILD, QQ_RUN_OPT_KERNEL, QQ_RUN_OPT_DISK,
 	QQ_RUN_OPT_INITRD, QQ_RUN_OPT_APPEND, QQ_RUN_OPT_WAIT_SSH, QQ_RUN_OPT_TCG_FALLBACK,
-	QQ_RUN_OPT_FORCE, QQ_RUN_OPT_POWERDOWN, QQ_RUN_OPT_QUIT, QQ_RUN_OPT_TERM
+	QQ_RUN_OPT_FORCE, QQ_RUN_OPT_POWERDOWN, QQ_RUN_OPT_QUIT, QQ_RUN_OPT_TERM, QQ_RUN_OPT_CLEAN
 };
 
 /* Empties o (keeping o->talk) with the stop ladder's default timeouts. */
@@ -708,8 +710,8 @@ void	 qq_run_init(struct qq_run_opts *o);
 void	 qq_run_free(struct qq_run_opts *o);
 /* Records one option (getopt value ch); a bad value is QQ_EXIT_INPUT, an unknown ch QQ_EXIT_USAGE. */
 int	 qq_run_option(struct qq_run_opts *o, int ch, const char *arg, struct qq_err *e);
-/* The operand: "stop", "clean", or the program to stage. */
-void	 qq_run_operand(struct qq_run_opts *o, const char *arg);
+/* The operand: "stop", "clean", or the program to stage (QQ_EXIT_USAGE with --clean). */
+int	 qq_run_operand(struct qq_run_opts *o, const char *arg, struct qq_err *e);
 /*
  * Runs the action. Start leaves in f the facts of every step up to qq-mkimage
  * followed by qq-spawn's (a dry run: the argv on stdout instead). A failing

@@ -197,7 +197,7 @@ start(struct qq_settings *s, struct qq_facts *f, struct qq_run_opts *o, struct q
 
 	if (o->dry_run) {
 		/* The QEMU command, in qq-cmdline's form, so that "qq-run -n | xargs" shows it. */
-		rc = qq_quote_argv(stdout, c.argv, 0, e);
+		rc = qq_quote_argv(stdout, c.argv, o->nul, e);
 		goto out;
 	}
 	if (!o->cmdline.detach && o->talk != NULL) {
@@ -288,22 +288,27 @@ qq_run_option(struct qq_run_opts *o, int ch, const char *arg, struct qq_err *e)
 	case QQ_RUN_OPT_QUIT: return ms("quit-timeout", arg, &o->stop.quit_ms, e);
 	case QQ_RUN_OPT_TERM: return ms("term-timeout", arg, &o->stop.term_ms, e);
 	case 'n': o->dry_run = 1; return 0;
+	case '0': o->nul = 1; return 0;
+	case QQ_RUN_OPT_CLEAN: o->clean = 1; return 0;
 	case 'v': o->verbose = 1; return 0;
 	}
 	return qq_err_set(e, QQ_EXIT_USAGE, "unknown option");
 }
 
-void
-qq_run_operand(struct qq_run_opts *o, const char *arg)
+int
+qq_run_operand(struct qq_run_opts *o, const char *arg, struct qq_err *e)
 {
 	if (strcmp(arg, "stop") == 0)
-		o->action = QQ_RUN_STOP;
+		o->action = o->clean ? QQ_RUN_CLEAN : QQ_RUN_STOP;	/* qq-stop --clean */
 	else if (strcmp(arg, "clean") == 0)
 		o->action = QQ_RUN_CLEAN;
+	else if (o->clean)
+		return qq_err_set(e, QQ_EXIT_USAGE, "--clean goes with stop");
 	else {
 		o->action = QQ_RUN_START;
 		o->stage.program = arg;
 	}
+	return 0;
 }
 
 int

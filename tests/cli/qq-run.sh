@@ -50,6 +50,9 @@ printf 'kernel=%s\ndisk=\ninitrd=%s\nappend=console=ttyS0 quiet\n' \
 expect_in 0 image.facts qq-cmdline --accel tcg --workspace ws && out_is dry.argv
 expect 0 qq-run -n -d --accel tcg --workspace ws --builder initramfs --base base prog/hello
 out_has "-daemonize"
+expect 0 qq-run -n -0 --accel tcg --workspace ws --builder initramfs --base base prog/hello
+tr '\0' '\n' <"$T/out" | grep -qx 'console=ttyS0 quiet' || fail "-0 did not print NUL-separated"
+expect 2 qq-run --clean prog/hello
 # Dry runs also check the files: a wrong-arch program is refused.
 expect 3 qq-run -n --accel tcg --workspace ws wrong && err_lines 1
 err_has "qq-run: stage: "
@@ -96,5 +99,8 @@ mkdir mine && printf 'precious\n' >mine/file
 expect 3 qq-run clean --workspace mine
 [ -f mine/file ] || fail "clean deleted a directory that is not a workspace"
 expect 0 qq-run -n clean --workspace ws && err_has "would stop and wipe"
+mkdir -p ws6 && : >ws6/.qq
+expect 0 qq-run stop --clean --workspace ws6 && out_has "cleaned=$T/ws6"
+[ ! -e ws6 ] || fail "stop --clean left the workspace"
 
 finish

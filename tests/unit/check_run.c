@@ -148,13 +148,17 @@ START_TEST(test_options)
 	ck_assert_int_eq(qq_run_option(&o, QQ_RUN_OPT_TERM, "soon", &e), QQ_EXIT_INPUT);
 	ck_assert_ptr_nonnull(strstr(e.msg, "bad --term-timeout \"soon\""));
 	ck_assert_int_eq(qq_run_option(&o, '?', NULL, &e), QQ_EXIT_USAGE);
-	qq_run_operand(&o, "stop");
+	ck_assert_int_eq(qq_run_operand(&o, "stop", &e), 0);
 	ck_assert_int_eq(o.action, QQ_RUN_STOP);
-	qq_run_operand(&o, "clean");
+	ck_assert_int_eq(qq_run_operand(&o, "clean", &e), 0);
 	ck_assert_int_eq(o.action, QQ_RUN_CLEAN);
-	qq_run_operand(&o, "./stop");
+	ck_assert_int_eq(qq_run_operand(&o, "./stop", &e), 0);
 	ck_assert_int_eq(o.action, QQ_RUN_START);
 	ck_assert_str_eq(o.stage.program, "./stop");
+	ck_assert_int_eq(qq_run_option(&o, QQ_RUN_OPT_CLEAN, NULL, &e), 0);
+	ck_assert_int_eq(qq_run_operand(&o, "stop", &e), 0);
+	ck_assert_int_eq(o.action, QQ_RUN_CLEAN);
+	ck_assert_int_eq(qq_run_operand(&o, "bin/hello", &e), QQ_EXIT_USAGE);
 	qq_run_free(&o);
 	ck_assert_ptr_null(o.stage.tests);
 }
