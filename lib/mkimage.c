@@ -534,6 +534,9 @@ facts:
 	return 0;
 }
 
+#define INITRAMFS_KERNEL "output/vmlinuz"
+#define INITRAMFS_INITRD "output/initrd.img"
+
 struct base {
 	char	 dir[PATH_MAX];
 	char	 kernel[PATH_MAX];
@@ -541,37 +544,28 @@ struct base {
 	char	 append[QQ_VALUE_MAX];
 };
 
+/* The base guest's directory, files and kernel command line (--base or QNX_QEMU_BASE). */
 static int
-find_base(struct ctx *c, const struct qq_mkimage_opts *o, struct base *b, struct qq_err *e)
+base_read(const struct qq_mkimage_opts *o, struct base *b, struct qq_err *e)
 {
-	static const char *const names[] = { "vmlinuz", "initrd.img", "append" };
 	const char *dir = o->base;
-	char path[PATH_MAX], hex[QQ_DIGEST_HEX], *buf = NULL;
+	char path[PATH_MAX], *buf = NULL;
 	size_t len;
 
 	if (dir == NULL && ((dir = getenv("QNX_QEMU_BASE")) == NULL || *dir == '\0'))
 		return qq_err_set(e, QQ_EXIT_INPUT, "the initramfs builder needs a base guest: "
 		    "give --base DIR (holding vmlinuz, initrd.img and append) or set QNX_QEMU_BASE");
-	if (qq_file_abspath(dir, b->dir, sizeof(b->dir), e) != 0)
+	if (qq_file_abspath(dir, b->dir, sizeof(b->dir), e) != 0 ||
+	    qq_file_join(b->kernel, sizeof(b->kernel), b->dir, "vmlinuz", e) != 0 ||
+	    qq_file_join(b->initrd, sizeof(b->initrd), b->dir, "initrd.img", e) != 0 ||
+	    qq_file_join(path, sizeof(path), b->dir, "append", e) != 0)
 		return e->status;
-	kadd(&c->key, "initramfs");
-	for (size_t i = 0; i < 3; i++) {
-		if ((size_t)snprintf(path, sizeof(path), "%s/%s", b->dir, names[i]) >= sizeof(path))
-			return qq_err_set(e, QQ_EXIT_INPUT, "path too long: %s", b->dir);
-		if (qq_digest_get(&c->dc, path, hex, NULL, e) != 0) {
-			if (e->status == QQ_EXIT_INPUT)
-				strlcat(e->msg, " (a base guest holds vmlinuz, initrd.img and append)",
-				    sizeof(e->msg));
-			return e->status;
-		}
-		kadd(&c->key, names[i]);
-		kadd(&c->key, hex);
+	if (qq_file_read(path, sizeof(b->append) - 1, &buf, &len, e) != 0) {
+		if (e->status == QQ_EXIT_INPUT)
+			strlcat(e->msg, " (a base guest holds vmlinuz, initrd.img and append)",
+			    sizeof(e->msg));
+		return e->status;
 	}
-	if (qq_file_join(b->kernel, sizeof(b->kernel), b->dir, "vmlinuz", e) != 0 ||
-	    qq_file_join(b->initrd, sizeof(b->initrd), b->dir, "initrd.img", e) != 0)
-		return e->status;
-	if (qq_file_read(path, sizeof(b->append) - 1, &buf, &len, e) != 0)
-		return e->status;
 	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
 		buf[--len] = '\0';
 	if (strchr(buf, '\n') != NULL || memchr(buf, '\0', len) != NULL) {
@@ -581,6 +575,30 @@ find_base(struct ctx *c, const struct qq_mkimage_opts *o, struct base *b, struct
 	}
 	strlcpy(b->append, buf, sizeof(b->append));
 	free(buf);
+	return 0;
+}
+
+static int
+find_base(struct ctx *c, const struct qq_mkimage_opts *o, struct base *b, struct qq_err *e)
+{
+	static const char *const names[] = { "vmlinuz", "initrd.img", "append" };
+	char path[PATH_MAX], hex[QQ_DIGEST_HEX];
+
+	if (base_read(o, b, e) != 0)
+		return e->status;
+	kadd(&c->key, "initramfs");
+	for (size_t i = 0; i < 3; i++) {
+		if (qq_file_join(path, sizeof(path), b->dir, names[i], e) != 0)
+			return e->status;
+		if (qq_digest_get(&c->dc, path, hex, NULL, e) != 0) {
+			if (e->status == QQ_EXIT_INPUT)
+				strlcat(e->msg, " (a base guest holds vmlinuz, initrd.img and append)",
+				    sizeof(e->msg));
+			return e->status;
+		}
+		kadd(&c->key, names[i]);
+		kadd(&c->key, hex);
+	}
 	return 0;
 }
 
@@ -722,7 +740,7 @@ static int
 build_initramfs(struct ctx *c, struct qq_facts *f, const struct qq_mkimage_opts *o,
     struct qq_mkimage_result *r, struct qq_err *e)
 {
-	static const char *const outputs[] = { "output/vmlinuz", "output/initrd.img", NULL };
+	static const char *const outputs[] = { INITRAMFS_KERNEL, INITRAMFS_INITRD, NULL };
 	char kernel[PATH_MAX], initrd[PATH_MAX], dir[PATH_MAX];
 	struct base b;
 	int rc;
@@ -806,4 +824,26 @@ out:
 	files_free(&c);
 	qq_ws_close(&c.ws);
 	return e->status;
+}
+
+int
+qq_mkimage_plan(struct qq_settings *s, struct qq_facts *f, const struct qq_mkimage_opts *o,
+    char *builder, size_t buildersz, struct qq_err *e)
+{
+	char kernel[PATH_MAX], initrd[PATH_MAX];
+	struct base b;
+
+	if (qq_mkimage_builder(o->builder, builder, buildersz, e) != 0 ||
+	    qq_settings_get(s, QQ_SET_WORKSPACE, f, e) != 0)
+		return e->status;
+	if (strcmp(builder, "initramfs") != 0)
+		return 0;	/* qq-cmdline's defaults are mkqnximage's outputs */
+	if (base_read(o, &b, e) != 0 ||
+	    qq_file_join(kernel, sizeof(kernel), s->val[QQ_SET_WORKSPACE], INITRAMFS_KERNEL, e) != 0 ||
+	    qq_file_join(initrd, sizeof(initrd), s->val[QQ_SET_WORKSPACE], INITRAMFS_INITRD, e) != 0 ||
+	    qq_facts_set(f, "kernel", kernel, e) != 0 || qq_facts_set(f, "disk", "", e) != 0 ||
+	    qq_facts_set(f, "initrd", initrd, e) != 0 ||
+	    qq_facts_set(f, "append", b.append, e) != 0)
+		return e->status;
+	return 0;
 }

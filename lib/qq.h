@@ -491,6 +491,13 @@ int	 qq_mkimage_builder(const char *opt, char *out, size_t outsz, struct qq_err 
 /* The data_files.custom text (malloc'd) for these files. */
 int	 qq_mkimage_snippet(const struct qq_mkimage_file *v, size_t n, char **textp,
 	    struct qq_err *e);
+/*
+ * A dry run of qq_mkimage_facts: resolves the builder into builder and, for
+ * initramfs, checks the base guest and sets the facts a build would set;
+ * builds and writes nothing.
+ */
+int	 qq_mkimage_plan(struct qq_settings *s, struct qq_facts *f, const struct qq_mkimage_opts *o,
+	    char *builder, size_t buildersz, struct qq_err *e);
 /* qq-mkimage: builds (or finds cached) and sets kernel, disk, and initrd and append. */
 int	 qq_mkimage_facts(struct qq_settings *s, struct qq_facts *f, const struct qq_mkimage_opts *o,
 	    struct qq_mkimage_result *r, struct qq_err *e);

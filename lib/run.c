@@ -75,39 +75,6 @@ warn(const struct qq_run_opts *o, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* The facts qq-mkimage would set, for a dry run (nothing is built). */
-static int
-plan_image(struct qq_settings *s, struct qq_facts *f, const struct qq_run_opts *o,
-    char *builder, size_t buildersz, struct qq_err *e)
-{
-	char path[PATH_MAX], *append = NULL;
-	const char *base;
-	size_t len;
-
-	if (qq_mkimage_builder(o->mkimage.builder, builder, buildersz, e) != 0 ||
-	    qq_settings_get(s, QQ_SET_WORKSPACE, f, e) != 0)
-		return e->status;
-	if (strcmp(builder, "initramfs") != 0)
-		return 0;	/* qq-cmdline's defaults are mkqnximage's outputs */
-	if ((base = o->mkimage.base) == NULL && (base = getenv("QNX_QEMU_BASE")) == NULL)
-		return qq_err_set(e, QQ_EXIT_INPUT, "the initramfs builder needs a base guest: "
-		    "give --base DIR (holding vmlinuz, initrd.img and append) or set QNX_QEMU_BASE");
-	if (qq_file_join(path, sizeof(path), base, "append", e) != 0 ||
-	    qq_file_read(path, 4096, &append, &len, e) != 0)
-		return e->status;
-	append[strcspn(append, "\n")] = '\0';
-	if (qq_facts_setf(f, e, "kernel", "%s/output/vmlinuz", s->val[QQ_SET_WORKSPACE]) != 0 ||
-	    qq_facts_set(f, "disk", "", e) != 0 ||
-	    qq_facts_setf(f, e, "initrd", "%s/output/initrd.img",
-	    s->val[QQ_SET_WORKSPACE]) != 0 ||
-	    qq_facts_set(f, "append", append, e) != 0) {
-		free(append);
-		return e->status;
-	}
-	free(append);
-	return 0;
-}
-
 static int
 start(struct qq_settings *s, struct qq_facts *f, struct qq_run_opts *o, struct qq_err *e)
 {
@@ -177,7 +144,7 @@ start(struct qq_settings *s, struct qq_facts *f, struct qq_run_opts *o, struct q
 
 	step_begin(&st, o, "mkimage");
 	if (o->dry_run) {
-		rc = plan_image(s, f, o, builder, sizeof(builder), e);
+		rc = qq_mkimage_plan(s, f, &o->mkimage, builder, sizeof(builder), e);
 		rc = step_end(&st, rc, e, "would build with %s unless nothing changed", builder);
 	} else {
 		mo.talk = o->verbose ? o->talk : NULL;
