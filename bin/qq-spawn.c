@@ -20,20 +20,6 @@ usage(void)
 	exit(QQ_EXIT_USAGE);
 }
 
-static int
-wait_seconds(const char *arg)
-{
-	const char *errstr;
-	int v = (int)strtonum(arg, 1, 86400, &errstr);
-
-	if (errstr != NULL) {
-		fprintf(stderr, "qq-spawn: bad --wait-ssh \"%s\": expected seconds from 1 to "
-		    "86400\n", arg);
-		exit(QQ_EXIT_USAGE);
-	}
-	return v;
-}
-
 int
 main(int argc, char *argv[])
 {
@@ -63,7 +49,10 @@ main(int argc, char *argv[])
 		case 't': o.tcg_fallback = 1; break;
 		case 'v': verbose = 1; break;
 		case 'w':
-			o.wait_ssh = optarg ? wait_seconds(optarg) : -1;
+			o.wait_ssh = -1;
+			if (optarg != NULL && qq_cli_number("wait-ssh", optarg, 1, 86400, "seconds",
+			    &o.wait_ssh, &e) != 0)
+				return qq_err_report("qq-spawn", &e);
 			break;
 		case 'h': fputs(usage_line, stdout); return 0;
 		case 'V': puts("qq-spawn " PACKAGE_VERSION); return 0;

@@ -18,20 +18,6 @@ usage(void)
 	exit(QQ_EXIT_USAGE);
 }
 
-static int
-ms(const char *opt, const char *arg)
-{
-	const char *errstr;
-	int v = (int)strtonum(arg, 0, 3600000, &errstr);
-
-	if (errstr != NULL) {
-		fprintf(stderr, "qq-stop: bad --%s \"%s\": expected milliseconds from 0 to "
-		    "3600000\n", opt, arg);
-		exit(QQ_EXIT_USAGE);
-	}
-	return v;
-}
-
 int
 main(int argc, char *argv[])
 {
@@ -45,25 +31,27 @@ main(int argc, char *argv[])
 	struct qq_settings s;
 	struct qq_facts f = { NULL, 0, 0 };
 	struct qq_err e;
-	int ch, clean = 0, rc;
+	int ch, clean = 0, rc = 0;
 
 	qq_settings_init(&s);
 	qq_stop_defaults(&o);
 	qq_cli_options(opts);
-	while ((ch = getopt_long(argc, argv, "fhV", opts, NULL)) != -1) {
+	while (rc == 0 && (ch = getopt_long(argc, argv, "fhV", opts, NULL)) != -1) {
 		if (qq_cli_setting(&s, ch, optarg))
 			continue;
 		switch (ch) {
 		case 'c': clean = 1; break;
 		case 'f': o.force = 1; break;
-		case 'p': o.powerdown_ms = ms("powerdown-timeout", optarg); break;
-		case 'q': o.quit_ms = ms("quit-timeout", optarg); break;
-		case 't': o.term_ms = ms("term-timeout", optarg); break;
+		case 'p': rc = qq_cli_ms("powerdown-timeout", optarg, &o.powerdown_ms, &e); break;
+		case 'q': rc = qq_cli_ms("quit-timeout", optarg, &o.quit_ms, &e); break;
+		case 't': rc = qq_cli_ms("term-timeout", optarg, &o.term_ms, &e); break;
 		case 'h': fputs(usage_line, stdout); return 0;
 		case 'V': puts("qq-stop " PACKAGE_VERSION); return 0;
 		default: usage();
 		}
 	}
+	if (rc != 0)
+		return qq_err_report("qq-stop", &e);
 	if (optind != argc)
 		usage();
 	if ((rc = qq_cli_begin(&f, &e)) == 0 &&

@@ -42,6 +42,12 @@ qq_cli_number(const char *opt, const char *arg, long long lo, long long hi, cons
 }
 
 int
+qq_cli_ms(const char *opt, const char *arg, int *out, struct qq_err *e)
+{
+	return qq_cli_number(opt, arg, 0, 3600000, "milliseconds", out, e);
+}
+
+int
 qq_cli_begin(struct qq_facts *f, struct qq_err *e)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);

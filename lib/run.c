@@ -219,12 +219,6 @@ push(const char *const **list, size_t *n, const char *arg, struct qq_err *e)
 	return 0;
 }
 
-static int
-ms(const char *opt, const char *arg, int *out, struct qq_err *e)
-{
-	return qq_cli_number(opt, arg, 0, 3600000, "milliseconds", out, e);
-}
-
 int
 qq_run_option(struct qq_run_opts *o, int ch, const char *arg, struct qq_err *e)
 {
@@ -251,9 +245,10 @@ qq_run_option(struct qq_run_opts *o, int ch, const char *arg, struct qq_err *e)
 		    qq_cli_number("wait-ssh", arg, 1, 86400, "seconds", &o->spawn.wait_ssh, e);
 	case QQ_RUN_OPT_TCG_FALLBACK: o->spawn.tcg_fallback = 1; return 0;
 	case QQ_RUN_OPT_FORCE: o->stop.force = 1; return 0;
-	case QQ_RUN_OPT_POWERDOWN: return ms("powerdown-timeout", arg, &o->stop.powerdown_ms, e);
-	case QQ_RUN_OPT_QUIT: return ms("quit-timeout", arg, &o->stop.quit_ms, e);
-	case QQ_RUN_OPT_TERM: return ms("term-timeout", arg, &o->stop.term_ms, e);
+	case QQ_RUN_OPT_POWERDOWN:
+		return qq_cli_ms("powerdown-timeout", arg, &o->stop.powerdown_ms, e);
+	case QQ_RUN_OPT_QUIT: return qq_cli_ms("quit-timeout", arg, &o->stop.quit_ms, e);
+	case QQ_RUN_OPT_TERM: return qq_cli_ms("term-timeout", arg, &o->stop.term_ms, e);
 	case 'n': o->dry_run = 1; return 0;
 	case '0': o->nul = 1; return 0;
 	case QQ_RUN_OPT_CLEAN: o->clean = 1; return 0;

@@ -7,8 +7,8 @@ expect 0 qq-spawn -h && out_has "$(head -n 1 "$T/out")"
 grep -q '^usage: qq-spawn ' "$T/out" || fail "-h prints no usage"
 expect 0 qq-spawn -V && out_has "qq-spawn 0.1.0"
 expect 2 qq-spawn --bogus && err_has "usage: qq-spawn"
-expect 2 qq-spawn --wait-ssh=soon -- "$QEMU" && err_has 'bad --wait-ssh "soon"'
-expect 2 qq-spawn --wait-ssh=0 -- "$QEMU" && err_has 'bad --wait-ssh "0"'
+expect 3 qq-spawn --wait-ssh=soon -- "$QEMU" && err_has 'bad --wait-ssh "soon"'
+expect 3 qq-spawn --wait-ssh=0 -- "$QEMU" && err_has 'bad --wait-ssh "0"'
 
 # Bad input: no argv, an argv without a program, a truncated option.
 : >"$T/empty"

@@ -22,8 +22,8 @@ grep -q '^usage: qq-stop ' "$T/out" || fail "-h prints no usage"
 expect 0 qq-stop -V && out_has "qq-stop 0.1.0"
 expect 2 qq-stop --bogus && err_has "usage: qq-stop"
 expect 2 qq-stop extra && err_has "usage: qq-stop"
-expect 2 qq-stop --quit-timeout=-1 && err_has 'bad --quit-timeout "-1"'
-expect 2 qq-stop --term-timeout=1s && err_has 'bad --term-timeout "1s"'
+expect 3 qq-stop --quit-timeout=-1 && err_has 'bad --quit-timeout "-1"'
+expect 3 qq-stop --term-timeout=1s && err_has 'bad --term-timeout "1s"'
 expect 3 qq-stop --workspace "" && err_has 'qq-stop: bad --workspace ""'
 expect 3 env QNX_QEMU_WORKSPACE="$(printf 'a\nb')" qq-stop &&
 	err_has "qq-stop: bad QNX_QEMU_WORKSPACE"
