@@ -4,25 +4,10 @@
 # run by run; and the time a second qq-run with nothing changed spends outside QEMU.
 # usage: QQ_BUILDDIR=/path/to/build sh bench/run-overhead.sh [RUNS] [ARCH]
 set -eu
-: "${QQ_BUILDDIR:?set QQ_BUILDDIR to a configured build directory}"
 runs=${1:-7}
 arch=${2:-x86_64}
-src=$(cd "$(dirname "$0")/.." && pwd)
-PATH=$QQ_BUILDDIR/bin:$PATH
-export PATH
-t=$(mktemp -d)
-trap 'qq-run stop --force --workspace "$t/ws" </dev/null >/dev/null 2>&1 || true; rm -rf "$t"' EXIT
-export QNX_QEMU_ARCH=$arch QNX_QEMU_ACCEL=tcg QNX_QEMU_WORKSPACE=$t/ws \
-    QNX_QEMU_BUILDER=initramfs QNX_QEMU_SSH_KEY=$t/key
-base=${QQ_GUEST_CACHE:-$HOME/.cache/qq/guest}/$arch
-sh "$src/tests/guest/mkbase.sh" "$arch" "$base" 2>/dev/null
-export QNX_QEMU_BASE=$base
-case $arch in x86_64) cc=cc ;; aarch64) cc=aarch64-linux-gnu-gcc ;; esac
-"$cc" -static -O2 -o "$t/hello" "$src/examples/hello.c"
+. "$(dirname "$0")/guest.sh"
 cc -O2 -o "$t/poll" "$src/bench/banner-poll.c"
-ssh-keygen -q -t ed25519 -N '' -f "$t/key"
-
-now() { date +%s.%N; }
 port_of() { sed -n 's/^ssh_port=//p' "$1"; }
 
 # A first run builds the image; the runs measured below all find it up to date.
@@ -65,7 +50,6 @@ while [ "$j" -lt 20 ]; do
 	echo "$a $b" | awk '{ printf "%.1f\n", ($2 - $1) * 1000 }' >>"$t/dry"
 	j=$((j + 1))
 done
-median() { sort -n "$1" | awk '{ v[NR] = $1 } END { m = v[int((NR + 1) / 2)]; printf "%.1f", m }'; }
 q=$(median "$t/qq") h=$(median "$t/hand") o=$(median "$t/outside")
 echo "arch $arch, $runs runs, medians in ms"
 echo "qq-run -d --wait-ssh: $q (all: $(tr '\n' ' ' <"$t/qq"))"
