@@ -72,6 +72,18 @@ out_is() {
 	diff -u "$1" "$T/out" >"$T/diff" || fail "stdout differs from $1: $(head -c 1500 "$T/diff")"
 }
 
+# fact KEY [FILE]: the value of the last fact KEY in FILE (default: the last stdout).
+fact() {
+	sed -n "s/^$1=//p" "${2:-$T/out}" | tail -n 1
+}
+
+# alive PID: PID runs and is not a zombie (a daemonized QEMU that exited stays one
+# until init reaps it, and kill -0 still succeeds on it).
+alive() {
+	st=$(sed -n 's/^State:[[:space:]]*\(.\).*/\1/p' "/proc/$1/status" 2>/dev/null)
+	[ -n "$st" ] && [ "$st" != Z ]
+}
+
 finish() {
 	if [ "$failures" -ne 0 ]; then
 		echo "$failures of $checks checks failed"

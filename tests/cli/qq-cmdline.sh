@@ -164,12 +164,6 @@ esc=$(printf 'x86\033[2J\t')
 expect 3 env PATH="$FAKEPATH" qq-cmdline --workspace $WS --arch "$esc" &&
 	err_has 'qq-cmdline: bad --arch "x86\033[2J\t": expected x86_64 or aarch64' && err_lines 1
 
-# running PID: PID is a live process (not a zombie).
-running() {
-	st=$(sed -n 's/^State:[[:space:]]*\(.\).*/\1/p' "/proc/$1/status" 2>/dev/null)
-	[ -n "$st" ] && [ "$st" != Z ]
-}
-
 # For real: QEMU 7.2 takes the detached argv of a comma-and-space workspace and puts the
 # serial log, QMP socket and pidfile where qq-cmdline says (an aarch64 raw kernel: any file).
 if command -v qemu-system-aarch64 >/dev/null && command -v qemu-img >/dev/null; then
@@ -192,8 +186,8 @@ if command -v qemu-system-aarch64 >/dev/null && command -v qemu-img >/dev/null; 
 		# A daemonized QEMU lingers as a zombie until reaped, and kill -0 succeeds on
 		# a zombie: wait for it to be gone or a zombie.
 		n=0
-		while running "$pid" && [ $n -lt 150 ]; do sleep 0.1; n=$((n + 1)); done
-		running "$pid" && { kill -9 "$pid"; fail "QEMU $pid outlived SIGTERM"; }
+		while alive "$pid" && [ $n -lt 150 ]; do sleep 0.1; n=$((n + 1)); done
+		alive "$pid" && { kill -9 "$pid"; fail "QEMU $pid outlived SIGTERM"; }
 	else
 		fail "QEMU refused the argv: $(cat qemu.out)"
 	fi

@@ -58,8 +58,7 @@ if expect_in 0 "$T/argv" qq-spawn -d -v --ssh-key "$T/my key"; then
 	expect_in 4 "$T/argv2" qq-spawn -d &&
 		err_has "SSH port $port on 127.0.0.1 is already in use by pid $pid (qemu-system-x86)"
 	expect 0 qq-stop --workspace "$W" --force && out_has "stopped_by=quit"
-	kill -0 "$pid" 2>/dev/null && [ "$(sed -n 's/^State:[[:space:]]*\(.\).*/\1/p' \
-	    "/proc/$pid/status" 2>/dev/null)" != Z ] && fail "pid $pid still runs after qq-stop"
+	alive "$pid" && fail "pid $pid still runs after qq-stop"
 	[ -e "$W/output/qemu.pid" ] && fail "pidfile left after stop"
 	[ -e "$W/qmp.sock" ] && fail "socket left after stop"
 fi

@@ -12,8 +12,7 @@ start() {
 
 gone() {
 	checks=$((checks + 1))
-	s=$(sed -n 's/^State:[[:space:]]*\(.\).*/\1/p' "/proc/$1/status" 2>/dev/null)
-	[ -z "$s" ] || [ "$s" = Z ] || fail "pid $1 still runs ($s)"
+	! alive "$1" || fail "pid $1 still runs"
 }
 
 # Options and usage.

@@ -38,11 +38,6 @@ argv() {
 	}
 }
 
-# fact KEY [FILE]: the value of fact KEY in FILE (default: the last stdout).
-fact() {
-	sed -n "s/^$1=//p" "${2:-$T/out}" | tail -n 1
-}
-
 # ours: pids of live QEMU processes started by this test (their argv holds $T).
 ours() {
 	for c in /proc/[0-9]*/cmdline; do
@@ -52,8 +47,7 @@ ours() {
 		*/qemu-system-*) ;;
 		*) continue ;;
 		esac
-		state=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "$d/status" 2>/dev/null)
-		[ "$state" = Z ] && continue
+		alive "${d#/proc/}" || continue
 		if tr '\0' '\n' <"$c" 2>/dev/null | grep -qF -- "$T"; then
 			echo "${d#/proc/}"
 		fi

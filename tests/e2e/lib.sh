@@ -59,15 +59,6 @@ programs() {
 	printf 'notes\n' >"$T/prog/tests/README.md"
 }
 
-# fact KEY FILE: the value of the last fact KEY in FILE.
-fact() {
-	v=
-	while IFS= read -r line; do
-		case $line in "$1="*) v=${line#*=} ;; esac
-	done <"$2"
-	printf '%s' "$v"
-}
-
 # guest CMD: runs CMD in the guest over ssh with the injected key.
 guest() {
 	ssh -n -i "$key" -p "$port" -o BatchMode=yes -o StrictHostKeyChecking=no \
@@ -113,14 +104,6 @@ test_sum" ] || fail "staged tests: $list"
 		case $out in *"
 ok 1 - "*) ;; *) fail "$t said: $out" ;; esac
 	done
-}
-
-# alive PID: the process exists and is not a zombie (a daemonized QEMU that
-# exited stays one until init reaps it, and kill -0 still succeeds on it).
-alive() {
-	[ -r "/proc/$1/stat" ] || return 1
-	state=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
-	[ -n "$state" ] && [ "$state" != Z ]
 }
 
 # listening PORT: something listens on TCP PORT (from /proc/net/tcp, state 0A).
