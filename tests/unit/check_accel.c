@@ -16,20 +16,6 @@
 /* A path that open(O_RDWR) refuses with EACCES even for root (sysfs, read-only). */
 #define EACCES_DEV "/sys/kernel/notes"
 
-static void
-put(const char *dir, const char *name, const char *text, mode_t mode)
-{
-	char path[PATH_MAX];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	ck_assert_int_ne(fd, -1);
-	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
-	chmod(path, mode);
-}
-
 /* The fixture: fake QEMUs, cpuinfo files, module dirs and devices under a fresh directory. */
 static char *
 fixture(void)
@@ -37,16 +23,16 @@ fixture(void)
 	char *d = test_tmpdir();
 	char path[PATH_MAX];
 
-	put(d, "qemu-kvm", "#!/bin/sh\n[ \"$1 $2\" = '-accel help' ] || exit 9\n"
+	test_puts(d, "qemu-kvm", "#!/bin/sh\n[ \"$1 $2\" = '-accel help' ] || exit 9\n"
 	    "printf 'Accelerators supported in QEMU binary:\\ntcg\\nkvm\\n'\n", 0755);
-	put(d, "qemu-tcg", "#!/bin/sh\nprintf 'Accelerators supported in QEMU binary:\\n"
+	test_puts(d, "qemu-tcg", "#!/bin/sh\nprintf 'Accelerators supported in QEMU binary:\\n"
 	    "tcg\\nkvmx\\n'\n", 0755);
-	put(d, "qemu-fail", "#!/bin/sh\necho 'qemu: cannot start' >&2\nexit 1\n", 0755);
-	put(d, "cpu-vmx", "processor\t: 0\nflags\t\t: fpu vme vmx sse\n", 0644);
-	put(d, "cpu-svm", "processor\t: 0\nflags\t\t: fpu svm\n", 0644);
-	put(d, "cpu-none", "processor\t: 0\nflags\t\t: fpu vmxx xsvm hypervisor\n"
+	test_puts(d, "qemu-fail", "#!/bin/sh\necho 'qemu: cannot start' >&2\nexit 1\n", 0755);
+	test_puts(d, "cpu-vmx", "processor\t: 0\nflags\t\t: fpu vme vmx sse\n", 0644);
+	test_puts(d, "cpu-svm", "processor\t: 0\nflags\t\t: fpu svm\n", 0644);
+	test_puts(d, "cpu-none", "processor\t: 0\nflags\t\t: fpu vmxx xsvm hypervisor\n"
 	    "vmx flags\t: ept\n", 0644);
-	put(d, "regular", "", 0666);
+	test_puts(d, "regular", "", 0666);
 	snprintf(path, sizeof(path), "%s/fifo", d);
 	ck_assert_int_eq(mkfifo(path, 0666), 0);
 	snprintf(path, sizeof(path), "%s/mod-pvm", d);
@@ -112,29 +98,13 @@ static const struct {
 	    QQ_EXIT_NOTFOUND, "unable to find @/qemu-missing: No such file or directory" },
 };
 
-/* s with every @ replaced by dir. */
-static void
-subst(char *out, size_t outsz, const char *s, const char *dir)
-{
-	size_t o = 0;
-
-	for (; *s != '\0' && o + 1 < outsz; s++) {
-		if (*s == '@') {
-			o += strlcpy(out + o, dir, outsz - o);
-			continue;
-		}
-		out[o++] = *s;
-	}
-	out[o < outsz ? o : outsz - 1] = '\0';
-}
-
 static void
 set_probes(const char *d, const char *host, const char *dev, const char *cpu, const char *mod)
 {
 	char buf[PATH_MAX];
 
 	setenv("QQ_HOST_ARCH", host, 1);
-	subst(buf, sizeof(buf), dev, d);
+	test_subst(buf, sizeof(buf), dev, d);
 	setenv("QQ_KVM_DEVICE", buf, 1);
 	snprintf(buf, sizeof(buf), "%s/%s", d, cpu);
 	setenv("QQ_CPUINFO", buf, 1);
@@ -167,7 +137,7 @@ START_TEST(test_probe)
 	}
 	set_probes(d, probes[_i].host, probes[_i].dev, probes[_i].cpu, probes[_i].mod);
 	snprintf(qemu, sizeof(qemu), "%s/%s", d, probes[_i].qemu);
-	subst(want, sizeof(want), probes[_i].reason, d);
+	test_subst(want, sizeof(want), probes[_i].reason, d);
 	reason[0] = '\0';
 	rc = qq_accel_probe(probes[_i].arch, qemu, reason, sizeof(reason), &e);
 	ck_assert_int_eq(rc, probes[_i].rc);
@@ -236,7 +206,7 @@ START_TEST(test_detect)
 	qq_settings_init(&s);
 	if (detects[_i].accel != NULL)
 		qq_settings_option(&s, "accel", detects[_i].accel, &e);
-	subst(want, sizeof(want), detects[_i].text, d);
+	test_subst(want, sizeof(want), detects[_i].text, d);
 	rc = qq_accel_facts(&s, &f, &acc, &e);
 	ck_assert_int_eq(rc, detects[_i].status);
 	if (rc != 0)

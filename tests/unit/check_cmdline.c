@@ -198,34 +198,6 @@ static const struct {
 	    "!unable to find @/missing: No such file or directory", NULL },
 };
 
-static void
-put(const char *dir, const char *name, const char *text)
-{
-	char path[PATH_MAX];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
-	ck_assert_int_ne(fd, -1);
-	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
-}
-
-static void
-subst(char *out, size_t outsz, const char *s, const char *dir)
-{
-	size_t o = 0;
-
-	for (; *s != '\0' && o + 1 < outsz; s++) {
-		if (*s == '@') {
-			o += strlcpy(out + o, dir, outsz - o);
-			continue;
-		}
-		out[o++] = *s;
-	}
-	out[o < outsz ? o : outsz - 1] = '\0';
-}
-
 static const char *const envs[] = { "QNX_QEMU_ARCH", "QNX_QEMU_SMP", "QNX_QEMU_RAM",
 	"QNX_QEMU_SSH_PORT", "QNX_QEMU_ACCEL", "QNX_QEMU_WORKSPACE", "QNX_QEMU_BINARY",
 	"QQ_KVM_DEVICE", "QQ_HOST_ARCH", "QQ_CPUINFO", "QQ_SYSMODULE" };
@@ -244,20 +216,20 @@ START_TEST(test_build)
 	size_t i;
 	int rc;
 
-	put(d, "qemu-system-aarch64", "#!/bin/sh\n[ \"$1 $2\" = '-machine help' ] || exit 9\n"
-	    "printf 'virt-2.6  QEMU 2.6\\nvirt-4.2  QEMU 4.2\\nvirt  (alias of virt-7.2)\\n'\n");
-	put(d, "qemu-old", "#!/bin/sh\nprintf 'virt-10.0  x\\nvirt-5.0  y\\nvirt-5.1 z\\n'\n");
-	put(d, "qemu-none", "#!/bin/sh\nprintf 'pc  x\\nq35  y\\n'\n");
-	put(d, "qemu-fail", "#!/bin/sh\necho broken >&2; exit 3\n");
-	put(d, "qemu-x86", "#!/bin/sh\nprintf 'tcg\\nkvm\\n'\n");
-	put(d, "cpu-vmx", "flags : vmx\n");
+	test_puts(d, "qemu-system-aarch64", "#!/bin/sh\n[ \"$1 $2\" = '-machine help' ] || exit 9\n"
+	    "printf 'virt-2.6  QEMU 2.6\\nvirt-4.2  QEMU 4.2\\nvirt  (alias of virt-7.2)\\n'\n", 0755);
+	test_puts(d, "qemu-old", "#!/bin/sh\nprintf 'virt-10.0  x\\nvirt-5.0  y\\nvirt-5.1 z\\n'\n", 0755);
+	test_puts(d, "qemu-none", "#!/bin/sh\nprintf 'pc  x\\nq35  y\\n'\n", 0755);
+	test_puts(d, "qemu-fail", "#!/bin/sh\necho broken >&2; exit 3\n", 0755);
+	test_puts(d, "qemu-x86", "#!/bin/sh\nprintf 'tcg\\nkvm\\n'\n", 0755);
+	test_puts(d, "cpu-vmx", "flags : vmx\n", 0755);
 	snprintf(path, sizeof(path), "%s:%s", d, oldpath);
 	setenv("PATH", path, 1);
 	ck_assert_int_eq(chdir(d), 0);
 	for (i = 0; i < sizeof(envs) / sizeof(envs[0]); i++)
 		unsetenv(envs[i]);
 	setenv("QNX_QEMU_WORKSPACE", "/w", 1);
-	subst(env, sizeof(env), builds[_i].env, d);
+	test_subst(env, sizeof(env), builds[_i].env, d);
 	for (line = strtok_r(env, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		eq = strchr(line, '=');
 		*eq = '\0';
@@ -271,7 +243,7 @@ START_TEST(test_build)
 	if (fp != NULL)
 		fclose(fp);
 	qq_settings_init(&s);
-	subst(opts, sizeof(opts), builds[_i].opts, d);
+	test_subst(opts, sizeof(opts), builds[_i].opts, d);
 	for (line = strtok_r(opts, "|", &save); line; line = strtok_r(NULL, "|", &save)) {
 		eq = strchr(line, '=');
 		*eq++ = '\0';
@@ -287,7 +259,7 @@ START_TEST(test_build)
 			ck_assert_int_eq(qq_settings_option(&s, line, eq, &e), 0);
 	}
 	o.detach = builds[_i].detach;
-	subst(want, sizeof(want), builds[_i].want, d);
+	test_subst(want, sizeof(want), builds[_i].want, d);
 	rc = qq_cmdline_build(&s, &f, &o, &c, &e);
 	ck_assert_int_eq(rc, builds[_i].status);
 	if (rc != 0)
@@ -303,7 +275,7 @@ START_TEST(test_build)
 		ck_assert_str_eq(got, want);
 		ck_assert_int_eq(c.nwarn, builds[_i].warn != NULL);
 		if (builds[_i].warn != NULL) {
-			subst(want, sizeof(want), builds[_i].warn, d);
+			test_subst(want, sizeof(want), builds[_i].warn, d);
 			ck_assert_str_eq(c.warn[0], want);
 		}
 		qq_cmdline_free(&c);

@@ -106,22 +106,6 @@ static const struct {
 	    "", QQ_EXIT_INPUT, NULL, "bad --ssh-key \"\": expected a file path" },
 };
 
-/* s with every @ replaced by home. */
-static void
-subst(char *out, size_t outsz, const char *s, const char *home)
-{
-	size_t o = 0;
-
-	for (; *s != '\0' && o + 1 < outsz; s++) {
-		if (*s == '@') {
-			o += strlcpy(out + o, home, outsz - o);
-			continue;
-		}
-		out[o++] = *s;
-	}
-	out[o < outsz ? o : outsz - 1] = '\0';
-}
-
 static void
 make(const char *home, const struct file *f)
 {
@@ -165,18 +149,18 @@ START_TEST(test_find)
 		make(home, &cases[_i].files[i]);
 	qq_settings_init(&s);
 	if (cases[_i].opt != NULL) {
-		subst(opt, sizeof(opt), cases[_i].opt, home);
+		test_subst(opt, sizeof(opt), cases[_i].opt, home);
 		qq_settings_option(&s, "ssh-key", opt, &e);
 	}
 	rc = qq_keygen_facts(&s, &f, k, &e);
 	ck_assert_int_eq(rc, cases[_i].status);
-	subst(want, sizeof(want), cases[_i].text, home);
+	test_subst(want, sizeof(want), cases[_i].text, home);
 	if (rc != 0)
 		ck_assert_str_eq(e.msg, want);
 	else {
 		ck_assert_str_eq(k->line, want);
 		ck_assert_str_eq(qq_facts_get(&f, "ssh_pubkey"), want);
-		subst(want, sizeof(want), cases[_i].key, home);
+		test_subst(want, sizeof(want), cases[_i].key, home);
 		ck_assert_str_eq(k->key, want);
 		ck_assert_str_eq(qq_facts_get(&f, "ssh_key"), want);
 		ck_assert_int_eq(k->created, 0);

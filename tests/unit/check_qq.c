@@ -1,10 +1,14 @@
 /* check_qq.c: the unit-test runner: every module's suite, TAP through CK_TAP_LOG_FILE_NAME. */
 #include "config.h"
 
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "suites.h"
@@ -97,6 +101,40 @@ test_rmtree(const char *path)
 	if (pid > 0)
 		while (waitpid(pid, NULL, 0) == -1)
 			;
+}
+
+void
+test_put(const char *dir, const char *name, const void *buf, size_t len, mode_t mode)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	ck_assert_int_ne(fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600), -1);
+	ck_assert_int_eq(write(fd, buf, len), (ssize_t)len);
+	ck_assert_int_eq(fchmod(fd, mode), 0);
+	close(fd);
+}
+
+void
+test_puts(const char *dir, const char *name, const char *text, mode_t mode)
+{
+	test_put(dir, name, text, strlen(text), mode);
+}
+
+void
+test_subst(char *out, size_t outsz, const char *s, const char *dir)
+{
+	size_t o = 0;
+
+	for (; *s != '\0' && o + 1 < outsz; s++) {
+		if (*s == '@') {
+			o += strlcpy(out + o, dir, outsz - o);
+			continue;
+		}
+		out[o++] = *s;
+	}
+	out[o < outsz ? o : outsz - 1] = '\0';
 }
 
 int

@@ -13,19 +13,6 @@
 #include "qq.h"
 #include "suites.h"
 
-static void
-put(const char *dir, const char *name, const void *buf, size_t len, mode_t mode)
-{
-	char path[PATH_MAX];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	ck_assert_int_ne(fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600), -1);
-	ck_assert_int_eq(write(fd, buf, len), (ssize_t)len);
-	ck_assert_int_eq(fchmod(fd, mode), 0);
-	close(fd);
-}
-
 /* A 64-byte ELF header: class, byte order, type, machine. */
 static void
 elf(const char *dir, const char *name, int cls, int data, int type, int machine, mode_t mode)
@@ -44,7 +31,7 @@ elf(const char *dir, const char *name, int cls, int data, int type, int machine,
 		h[19] = (unsigned char)(machine & 0xff);
 		h[18] = (unsigned char)(machine >> 8);
 	}
-	put(dir, name, h, sizeof(h), mode);
+	test_put(dir, name, h, sizeof(h), mode);
 }
 
 static const struct {
@@ -116,10 +103,10 @@ START_TEST(test_check)
 	elf(dir, "core", 2, 1, 4, 62, 0755);
 	elf(dir, "noexec", 2, 1, 2, 62, 0644);
 	elf(dir, "groupx", 2, 1, 2, 62, 0655);
-	put(dir, "script", "#!/bin/sh\n", 10, 0755);
-	put(dir, "text", "hello\n", 6, 0755);
-	put(dir, "empty", "", 0, 0755);
-	put(dir, "short", "\177ELF\2\1", 6, 0755);
+	test_put(dir, "script", "#!/bin/sh\n", 10, 0755);
+	test_put(dir, "text", "hello\n", 6, 0755);
+	test_put(dir, "empty", "", 0, 0755);
+	test_put(dir, "short", "\177ELF\2\1", 6, 0755);
 	ck_assert_int_eq(chdir(dir), 0);
 	ck_assert_int_eq(mkdir("dir", 0755), 0);
 	ck_assert_int_eq(mkfifo("fifo", 0755), 0);
@@ -197,13 +184,13 @@ START_TEST(test_discover)
 	ck_assert_int_eq(qq_file_mkdirs(sub, 0755, &e), 0);
 	snprintf(sub, sizeof(sub), "%s/.git", dir);
 	ck_assert_int_eq(mkdir(sub, 0755), 0);
-	put(dir, "a", "#!", 2, 0755);
-	put(dir, "sub/b", "#!", 2, 0700);
-	put(dir, "sub/deep/c", "#!", 2, 0755);
-	put(dir, ".git/hook", "#!", 2, 0755);
-	put(dir, "x.sh", "#!", 2, 0755);
-	put(dir, "_y", "#!", 2, 0755);
-	put(dir, "z", "#!", 2, 0644);
+	test_put(dir, "a", "#!", 2, 0755);
+	test_put(dir, "sub/b", "#!", 2, 0700);
+	test_put(dir, "sub/deep/c", "#!", 2, 0755);
+	test_put(dir, ".git/hook", "#!", 2, 0755);
+	test_put(dir, "x.sh", "#!", 2, 0755);
+	test_put(dir, "_y", "#!", 2, 0755);
+	test_put(dir, "z", "#!", 2, 0644);
 	ck_assert_int_eq(qq_stage_discover(dir, &v, &n, &e), 0);
 	ck_assert_uint_eq(n, 3);
 	qsort(v, n, sizeof(*v), cmp_str);
@@ -248,7 +235,7 @@ START_TEST(test_restage)
 	snprintf(p, sizeof(p), "%s/prog", dir);
 	snprintf(t, sizeof(t), "%s/t1", dir);
 	elf(dir, "prog", 2, 1, 2, 62, 0755);
-	put(dir, "t1", "#!/bin/sh\n", 10, 0750);
+	test_put(dir, "t1", "#!/bin/sh\n", 10, 0750);
 	ck_assert_int_eq(stage(ws, p, t, &r, &f, &e), 0);
 	ck_assert_uint_eq(r.files, 2);
 	ck_assert_uint_eq(r.copied, 2);
@@ -267,7 +254,7 @@ START_TEST(test_restage)
 	ck_assert_uint_eq(r.copied, 0);
 	ck_assert_int_eq(r.changed, 0);
 	/* One file changed: only it is copied; the other keeps its inode. */
-	put(dir, "t1", "#!/bin/sh\necho 2\n", 17, 0750);
+	test_put(dir, "t1", "#!/bin/sh\necho 2\n", 17, 0750);
 	ck_assert_int_eq(stage(ws, p, t, &r, &f, &e), 0);
 	ck_assert_uint_eq(r.copied, 1);
 	ck_assert_int_eq(r.changed, 1);

@@ -2,6 +2,8 @@
 #ifndef SUITES_H
 #define SUITES_H
 
+#include <sys/types.h>
+
 #include <check.h>
 
 Suite	*suite_cli(void);
@@ -29,6 +31,12 @@ Suite	*suite_run(void);
 /* A fresh temporary directory for a test; removed by rmtree. */
 char	*test_tmpdir(void);
 void	 test_rmtree(const char *path);
+/* Writes len bytes to dir/name with exactly mode; fails the test on error. */
+void	 test_put(const char *dir, const char *name, const void *buf, size_t len, mode_t mode);
+/* The same for a string. */
+void	 test_puts(const char *dir, const char *name, const char *text, mode_t mode);
+/* out = s with every @ replaced by dir (tables name paths under a fixture directory). */
+void	 test_subst(char *out, size_t outsz, const char *s, const char *dir);
 /* A checked fixture: saves HOME, PATH and the working directory, and restores them. */
 void	 test_env_save(void);
 void	 test_env_restore(void);
