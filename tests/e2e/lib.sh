@@ -245,6 +245,14 @@ ready_loop() {
 		checks=$((checks + 1))
 		err=$(guest true 2>&1) || fail "boot $i: ssh true right after --wait-ssh failed: $err"
 		pinned
+		# What sshd saw (dropbear -E logs to the console): before the probe's login, only
+		# the odd connection of an earlier probe that slirp still delivered, never a burst
+		# that fills dropbear's 5 unauthenticated slots (a banner wait showed 50 to 90).
+		checks=$((checks + 1))
+		n=$(awk '/Pubkey auth succeeded/ { exit } /Child connection from/ { n++ } END { print n + 0 }' \
+		    "$T/ws/serial.log")
+		echo "boot $i: $n connection(s) reached sshd before the first login"
+		[ "$n" -le 4 ] || fail "boot $i: $n connections reached sshd before the first login"
 		stop_and_check
 	done
 	append=

@@ -385,7 +385,8 @@ if [ "$net" != dhcp ]; then
 fi
 acpid
 # dropbear's compiled-in limits stay: at most 5 unauthenticated connections per source address.
-dropbear -r /etc/dropbear/dropbear_ed25519_host_key -s -p 22
+# -E: its log goes to the console, so tests can count the connections that reached it.
+dropbear -E -r /etc/dropbear/dropbear_ed25519_host_key -s -p 22
 if [ "$net" = dhcp ]; then
 	(
 		sleep "$delay"
