@@ -284,6 +284,7 @@ stop_during_wait() {
 	done
 	expect 0 qq-run stop --workspace "$T/ws" || cat "$T/err"
 	checks=$((checks + 1))
+	echo "stop during --wait-ssh: $(cat "$T/out")"
 	case $(cat "$T/out") in
 	*stopped_by=powerdown* | *stopped_by=quit*) ;;
 	*) fail "stop during --wait-ssh: $(cat "$T/out")" ;;
