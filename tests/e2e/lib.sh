@@ -299,3 +299,31 @@ stop_during_wait() {
 	! alive "$vm_pid" || fail "QEMU $vm_pid still running"
 	vm_pid=
 }
+
+# hostkey_changed ARCH: a pin whose key is not the guest's, for the image the VM boots (what a
+# swapped guest looks like): --wait-ssh refuses, naming both fingerprints from real ssh output.
+hostkey_changed() {
+	checks=$((checks + 1))
+	ssh-keygen -q -t ed25519 -N '' -C '' -f "$T/other" </dev/null
+	{
+		head -n 1 "$T/ws/known_hosts"
+		printf 'qq-guest %s\n' "$(cut -d ' ' -f 1,2 "$T/other.pub")"
+	} >"$T/kh" && mv "$T/kh" "$T/ws/known_hosts"
+	other=$(ssh-keygen -l -f "$T/other.pub" | cut -d ' ' -f 2)
+	real=$(ssh-keygen -l -f "$base/host_key.pub" | cut -d ' ' -f 2)
+	rc=0
+	qq-run -d --wait-ssh --arch "$1" --accel tcg --ssh-port 0 --workspace "$T/ws" \
+	    --builder initramfs --base "$base" "$T/prog/hello" --tests "$T/prog/tests" \
+	    </dev/null >"$T/facts" 2>"$T/run.err" || rc=$?
+	vm_pid=$(fact pid "$T/facts")	# only should it have succeeded: then the trap stops it
+	[ "$rc" -eq 4 ] || fail "a changed host key: qq-run exited $rc, expected 4"
+	checks=$((checks + 1))
+	grep -q "host key changed but its image did not.*pinned $other, offered $real" "$T/run.err" ||
+		fail "a changed host key was reported as: $(tail -n 1 "$T/run.err")"
+	checks=$((checks + 1))
+	! alive "$(cat "$T/ws/output/qemu.pid" 2>/dev/null || echo 0)" ||
+		fail "the VM was left running after the host key check failed"
+	# The pin stays what it was: refusing is not re-pinning.
+	checks=$((checks + 1))
+	grep -q "$(cut -d ' ' -f 2 "$T/other.pub")" "$T/ws/known_hosts" || fail "the pin was replaced"
+}
