@@ -436,6 +436,12 @@ int	 qq_stage_test_name_ok(const char *name);
 int	 qq_stage_discover(const char *dir, char ***pathsp, size_t *np, struct qq_err *e);
 /* Checks a file for arch ("x86_64", "aarch64"); QQ_EXIT_INPUT naming what is wrong. */
 int	 qq_stage_check(const char *path, const char *arch, struct stat *st, struct qq_err *e);
+/*
+ * The ELF program interpreter of path (PT_INTERP: "/usr/lib/ldqnx-64.so.2" on QNX,
+ * "/lib64/ld-linux-x86-64.so.2" on Linux) into out; "" for a static binary, a
+ * script or anything not a 64-bit little-endian ELF. Unreadable: QQ_EXIT_INPUT.
+ */
+int	 qq_stage_interp(const char *path, char *out, size_t outsz, struct qq_err *e);
 /* A readable name for an ELF e_machine; buf holds it for unknown machines. */
 const char *qq_stage_machine_name(int machine, int is64, char *buf, size_t bufsz);
 /* qq-stage: exports option settings, stages, replaces every stage fact. */
@@ -461,8 +467,9 @@ struct qq_cpio_entry {
 int	 qq_cpio_write(int fd, const struct qq_cpio_entry *v, size_t n, struct qq_err *e);
 
 /*
- * mkimage.c: qq-mkimage: the guest image from the stage facts, by
- * mkqnximage (QNX SDP) or as an initramfs appended to a Linux base guest.
+ * mkimage.c, mkimage_qnx.c, mkimage_initramfs.c: qq-mkimage: the guest image
+ * from the stage facts, by mkqnximage (QNX SDP) or as an initramfs appended to
+ * a Linux base guest; each builder sits behind lib/mkimage.h.
  * A SHA-256 over everything the image is built from is kept in
  * WS/image.key; when equal, the builder is not run.
  */
@@ -474,6 +481,9 @@ struct qq_mkimage_opts {
 	const char	*ssh_pubkey;	/* a .pub file; NULL: the ssh_pubkey fact */
 	int		 rebuild;	/* ignore image.key */
 	FILE		*talk;		/* cache notes, mkqnximage's last lines; NULL: quiet */
+	const char *const *qnx_opts;	/* --mkqnximage-opt, borrowed; none: QNX_QEMU_MKQNXIMAGE_OPTS */
+	size_t		 nqnx_opts;
+	FILE		*errors;	/* mkqnximage's last lines on failure when talk is NULL */
 };
 
 struct qq_mkimage_result {
@@ -500,6 +510,17 @@ int	 qq_mkimage_snippet(const struct qq_mkimage_file *v, size_t n, char **textp,
  */
 int	 qq_mkimage_plan(struct qq_settings *s, struct qq_facts *f, const struct qq_mkimage_opts *o,
 	    char *builder, size_t buildersz, struct qq_err *e);
+/*
+ * One user option for mkqnximage ("--name" or "--name=value"); from names it in
+ * the message. One qq passes itself (--type, --arch, --ssh-ident, --build, --run,
+ * --stop, --clean, --force, --noprompt) or one not starting with "--" is QQ_EXIT_INPUT.
+ */
+int	 qq_mkimage_qnx_opt(const char *opt, const char *from, struct qq_err *e);
+/*
+ * Checks o's --mkqnximage-opt options or, when there are none, those of
+ * QNX_QEMU_MKQNXIMAGE_OPTS (split on blanks and newlines; no quoting).
+ */
+int	 qq_mkimage_qnx_opts_check(const struct qq_mkimage_opts *o, struct qq_err *e);
 /* qq-mkimage: builds (or finds cached) and sets kernel, disk, and initrd and append. */
 int	 qq_mkimage_facts(struct qq_settings *s, struct qq_facts *f, const struct qq_mkimage_opts *o,
 	    struct qq_mkimage_result *r, struct qq_err *e);
