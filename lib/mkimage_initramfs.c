@@ -79,9 +79,10 @@ base_sizes(struct base *b)
 	b->initrd_size = b->unpacked = 0;
 	if ((fd = open(b->initrd, O_RDONLY | O_CLOEXEC)) == -1)
 		return;
-	if (fstat(fd, &st) == 0 && st.st_size >= 6) {
+	if (fstat(fd, &st) == 0) {
 		b->initrd_size = b->unpacked = (unsigned long long)st.st_size;
-		if (pread(fd, head, 2, 0) == 2 && head[0] == 0x1f && head[1] == 0x8b &&
+		if (st.st_size >= 18 && pread(fd, head, 2, 0) == 2 && head[0] == 0x1f &&
+		    head[1] == 0x8b &&
 		    pread(fd, tail, 4, st.st_size - 4) == 4)
 			b->unpacked = (unsigned long long)tail[0] | (unsigned long long)tail[1] << 8 |
 			    (unsigned long long)tail[2] << 16 | (unsigned long long)tail[3] << 24;

@@ -239,4 +239,45 @@ cp base/initrd.img base2/ && printf 'one\ntwo\n' >base2/append
 expect_in 3 staged.facts qq-mkimage --builder initramfs --base base2
 err_has "append must hold one line"
 
+# Wrong OS: a binary linked for Linux in a QNX image, or for QNX in a Linux one, is
+# refused like a wrong-arch one (exit 3, before anything is built); static ones pass.
+mkdir os
+mkelf_interp os/linuxbin 62 /lib64/ld-linux-x86-64.so.2
+mkelf_interp os/qnxbin 62 /usr/lib/ldqnx-64.so.2
+WS2="$T/ws2"
+expect 0 qq-stage --workspace "$WS2" --test os/linuxbin "$D/bin/hello" && cp "$T/out" linux.facts
+printf 'ssh_pubkey=%s\n' "$(cat key.pub)" >>linux.facts
+before=$(runs)
+QNX_ROOT="$D/sdp" expect_in 3 linux.facts qq-mkimage
+err_has "qq-mkimage: /data/home/root/tests/linuxbin is linked for Linux (interpreter /lib64/ld-linux-x86-64.so.2), but the mkqnximage builder makes a QNX guest: link it for QNX (interpreter /usr/lib/ldqnx-64.so.2) or statically"
+[ "$(runs)" = "$before" ] || fail "mkqnximage ran for a Linux binary"
+expect_in 0 linux.facts qq-mkimage --builder initramfs --base base
+expect 0 qq-stage --workspace "$WS2" --test os/qnxbin "$D/bin/hello" && cp "$T/out" qnx.facts
+printf 'ssh_pubkey=%s\n' "$(cat key.pub)" >>qnx.facts
+expect_in 3 qnx.facts qq-mkimage --builder initramfs --base base
+err_has "/data/home/root/tests/qnxbin is linked for QNX (interpreter /usr/lib/ldqnx-64.so.2), but the initramfs builder makes a Linux guest"
+QNX_ROOT="$D/sdp" expect_in 0 qnx.facts qq-mkimage
+
+# initramfs larger than the guest can unpack: refused before booting, naming size and RAM.
+mkdir big
+head -c 70000000 /dev/zero >big/huge && chmod 755 big/huge
+printf '#!/bin/sh\n' | dd of=big/huge conv=notrunc status=none
+WS3="$T/ws3"
+expect 0 qq-stage --workspace "$WS3" --test big/huge "$D/bin/hello" && cp "$T/out" big.facts
+printf 'ssh_pubkey=%s\n' "$(cat key.pub)" >>big.facts
+expect_in 3 big.facts qq-mkimage --builder initramfs --base base --ram 128M
+err_has "qq-mkimage: the initramfs unpacks to about 67 MiB (base 1 MiB, staged files 67 MiB), more than a guest with ram 128M can hold: at most 0 MiB"
+[ -e "$WS3/output/initrd.img" ] && fail "an initrd was written for a guest too small"
+QNX_QEMU_RAM=160M expect_in 3 big.facts qq-mkimage --builder initramfs --base base
+err_has "more than a guest with ram 160M can hold: at most 29 MiB"
+expect_in 0 big.facts qq-mkimage --builder initramfs --base base --ram 512M
+# The RAM a later step gives counts too: a cache hit still refuses a smaller guest.
+expect_in 3 big.facts qq-mkimage --builder initramfs --base base --ram 192M
+# A gzip'd base counts what it unpacks to (gzip's ISIZE trailer), not its file size.
+mkdir gzbase && cp base/vmlinuz base/append gzbase/
+head -c 50000000 /dev/zero | gzip -1 >gzbase/initrd.img
+expect_in 3 staged.facts qq-mkimage --builder initramfs --base gzbase --ram 96M
+err_has "the initramfs unpacks to about 48 MiB (base 48 MiB, staged files 1 MiB)"
+expect_in 0 staged.facts qq-mkimage --builder initramfs --base gzbase --ram 256M
+
 finish
