@@ -133,7 +133,10 @@ int	 qq_settings_option(struct qq_settings *s, const char *option, const char *v
 /* Resolves and validates one setting; a bad value is QQ_EXIT_INPUT naming it and its source. */
 int	 qq_settings_get(struct qq_settings *s, enum qq_setting which, const struct qq_facts *f,
 	    struct qq_err *e);
-/* Writes as facts the resolved settings that came from options (so later steps see them). */
+/*
+ * Writes as facts the resolved settings that came from options or the environment
+ * (QNX_ROOT excepted), so later steps of a pipeline agree; an equal fact is left in place.
+ */
 int	 qq_settings_export(const struct qq_settings *s, struct qq_facts *f, struct qq_err *e);
 /* Validators: write the normalized value to out; return 0, or -1 when bad. */
 int	 qq_valid_arch(const char *in, char *out, size_t outsz);

@@ -88,6 +88,7 @@ start(struct qq_settings *s, struct qq_facts *f, struct qq_run_opts *o, struct q
 	struct qq_mkimage_opts mo = o->mkimage;
 	struct qq_spawn_opts po = o->spawn;
 	struct step st;
+	struct qq_settings *chk = NULL;
 	char builder[16];
 	int rc, i, auto_accel = 0;
 
@@ -99,11 +100,22 @@ start(struct qq_settings *s, struct qq_facts *f, struct qq_run_opts *o, struct q
 	if ((key = calloc(1, sizeof(*key))) == NULL)
 		return qq_err_sys(e, QQ_EXIT_RUNTIME, "unable to start");
 
-	/* Every setting is checked before any step does work. */
+	/*
+	 * Every setting is checked before any step does work, on a copy: each step
+	 * resolves (and exports as facts) only what its program would, so that the
+	 * facts equal those of the explicit pipeline.
+	 */
+	if ((chk = malloc(sizeof(*chk))) == NULL) {
+		rc = qq_err_sys(e, QQ_EXIT_RUNTIME, "unable to start");
+		goto out;
+	}
+	*chk = *s;
 	for (i = 0; i < QQ_SET__COUNT; i++)
-		if ((rc = qq_settings_get(s, i, f, e)) != 0)
+		if ((rc = qq_settings_get(chk, i, f, e)) != 0)
 			goto out;
-	auto_accel = strcmp(s->val[QQ_SET_ACCEL], "auto") == 0;
+	auto_accel = strcmp(chk->val[QQ_SET_ACCEL], "auto") == 0;
+	if ((rc = qq_mkimage_qnx_opts_check(&o->mkimage, e)) != 0)
+		goto out;
 
 	step_begin(&st, o, "detect-accel");
 	rc = qq_accel_facts(s, f, &acc, e);
@@ -148,6 +160,7 @@ start(struct qq_settings *s, struct qq_facts *f, struct qq_run_opts *o, struct q
 		rc = step_end(&st, rc, e, "would build with %s unless nothing changed", builder);
 	} else {
 		mo.talk = o->verbose ? o->talk : NULL;
+		mo.errors = o->talk;	/* mkqnximage's last lines, even in CI without -v */
 		rc = qq_mkimage_facts(s, f, &mo, &mr, e);
 		rc = step_end(&st, rc, e, "%s, %s", mr.builder, mr.built ? "built" :
 		    "up to date");
@@ -183,6 +196,7 @@ start(struct qq_settings *s, struct qq_facts *f, struct qq_run_opts *o, struct q
 out:
 	qq_spawn_result_free(&r);
 	qq_cmdline_free(&c);
+	free(chk);
 	free(key);
 	return rc;
 }

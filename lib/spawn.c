@@ -915,6 +915,30 @@ hint(const struct qq_spawn_opts *o, int port, struct qq_spawn_result *r)
 	return 0;
 }
 
+/*
+ * The directories QEMU writes into: it creates the pidfile and the serial log but
+ * not their directories (QEMU 7.2 on a fresh workspace: "cannot create PID file
+ * ...: No such file or directory"), so an image qq did not build boots too.
+ */
+static int
+spawn_dirs(const struct qq_spawn_vm *vm, struct qq_err *e)
+{
+	const char *files[2] = { vm->pidfile, vm->serial_log };
+	char dir[QQ_VALUE_MAX], *slash;
+
+	for (int i = 0; i < 2; i++) {
+		if (*files[i] == '\0')
+			continue;
+		strlcpy(dir, files[i], sizeof(dir));
+		if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
+			continue;
+		*slash = '\0';
+		if (qq_file_mkdirs(dir, 0755, e) != 0)
+			return e->status;
+	}
+	return 0;
+}
+
 int
 qq_spawn_run(char *const argv[], const struct qq_spawn_opts *o, struct qq_spawn_result *r,
     struct qq_facts *f, struct qq_err *e)
@@ -936,7 +960,7 @@ qq_spawn_run(char *const argv[], const struct qq_spawn_opts *o, struct qq_spawn_
 			    "-daemonize, from qq-cmdline --detach)", o->detach ? "-d" : "--wait-ssh");
 			goto out;
 		}
-		if ((rc = qq_spawn_check(vm, e)) != 0)
+		if ((rc = qq_spawn_check(vm, e)) != 0 || (rc = spawn_dirs(vm, e)) != 0)
 			goto out;
 		/* Foreground: the terminal becomes the guest console. */
 		if (qq_proc_which(vm->qemu, path, sizeof(path)) == -1) {
@@ -954,7 +978,7 @@ qq_spawn_run(char *const argv[], const struct qq_spawn_opts *o, struct qq_spawn_
 		    "a detached argv needs -pidfile: without it the VM cannot be found and stopped");
 		goto out;
 	}
-	if ((rc = qq_spawn_check(vm, e)) != 0)
+	if ((rc = qq_spawn_check(vm, e)) != 0 || (rc = spawn_dirs(vm, e)) != 0)
 		goto out;
 	interrupted = 0;
 	memset(&sa, 0, sizeof(sa));
