@@ -11,7 +11,9 @@
 
 static const char usage_line[] =
     "usage: qq-run [-0dnv] [--wait-ssh[=SECONDS]] [--tests DIR]... [--test FILE]... "
-    "[--builder NAME] [--base DIR] [--rebuild] [setting options] PROGRAM\n"
+    "[--builder NAME] [--base DIR] [--rebuild] [--mkqnximage-opt OPT]... [setting options] PROGRAM\n"
+    "       qq-run [-0dnv] [--wait-ssh[=SECONDS]] --image DIR | --kernel FILE [--disk FILE] "
+    "[--initrd FILE] [--append ARGS] [setting options]\n"
     "       qq-run [-nv] stop|clean [--clean] [--force] [--powerdown-timeout MS] [--quit-timeout MS] "
     "[--term-timeout MS] [--workspace DIR]\n";
 
@@ -45,6 +47,8 @@ main(int argc, char *argv[])
 		{ "term-timeout", 1, NULL, QQ_RUN_OPT_TERM }, { "dry-run", 0, NULL, 'n' },
 		{ "clean", 0, NULL, QQ_RUN_OPT_CLEAN }, { "null", 0, NULL, '0' },
 		{ "verbose", 0, NULL, 'v' }, { "help", 0, NULL, 'h' }, { "version", 0, NULL, 'V' },
+		{ "image", 1, NULL, QQ_RUN_OPT_IMAGE },
+		{ "mkqnximage-opt", 1, NULL, QQ_RUN_OPT_MKQNXIMAGE_OPT },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct qq_run_opts o = { .talk = stderr };
@@ -69,9 +73,10 @@ main(int argc, char *argv[])
 		if ((rc = qq_run_option(&o, ch, optarg, &e)) == QQ_EXIT_USAGE)
 			usage(stderr, QQ_EXIT_USAGE);
 	}
-	if (rc == 0 && argc - optind != 1)
+	if (rc == 0 && argc - optind > 1)
 		usage(stderr, QQ_EXIT_USAGE);
-	if (rc == 0 && qq_run_operand(&o, argv[optind], &e) == QQ_EXIT_USAGE)
+	if (rc == 0 && qq_run_operand(&o, optind < argc ? argv[optind] : NULL, &e) ==
+	    QQ_EXIT_USAGE)
 		usage(stderr, QQ_EXIT_USAGE);
 	if (rc == 0) {
 		signal(SIGXFSZ, SIG_IGN);	/* ulimit -f: an error cleaned up like a full disk */

@@ -727,6 +727,9 @@ struct qq_run_opts {
 	int			 clean;		/* --clean: "stop" wipes the workspace too, as qq-stop --clean */
 	int			 verbose;	/* a progress line per step on talk */
 	FILE			*talk;		/* progress, warnings, hints; NULL: quiet */
+	const char		*image;		/* --image DIR: boot mkqnximage's output, build nothing */
+	char			 image_kernel[QQ_VALUE_MAX];	/* found in image */
+	char			 image_disk[QQ_VALUE_MAX];
 };
 
 /* getopt values of qq-run's own long options (besides -d, -n, -v and the settings). */
@@ -734,7 +737,8 @@ enum {
 	QQ_RUN_OPT_TESTS = 0x200, QQ_RUN_OPT_TEST, QQ_RUN_OPT_BUILDER, QQ_RUN_OPT_BASE,
 	QQ_RUN_OPT_SSH_PUBKEY, QQ_RUN_OPT_REBUILD, QQ_RUN_OPT_KERNEL, QQ_RUN_OPT_DISK,
 	QQ_RUN_OPT_INITRD, QQ_RUN_OPT_APPEND, QQ_RUN_OPT_WAIT_SSH, QQ_RUN_OPT_TCG_FALLBACK,
-	QQ_RUN_OPT_FORCE, QQ_RUN_OPT_POWERDOWN, QQ_RUN_OPT_QUIT, QQ_RUN_OPT_TERM, QQ_RUN_OPT_CLEAN
+	QQ_RUN_OPT_FORCE, QQ_RUN_OPT_POWERDOWN, QQ_RUN_OPT_QUIT, QQ_RUN_OPT_TERM, QQ_RUN_OPT_CLEAN,
+	QQ_RUN_OPT_IMAGE, QQ_RUN_OPT_MKQNXIMAGE_OPT
 };
 
 /* Empties o (keeping o->talk) with the stop ladder's default timeouts. */
@@ -743,7 +747,10 @@ void	 qq_run_init(struct qq_run_opts *o);
 void	 qq_run_free(struct qq_run_opts *o);
 /* Records one option (getopt value ch); a bad value is QQ_EXIT_INPUT, an unknown ch QQ_EXIT_USAGE. */
 int	 qq_run_option(struct qq_run_opts *o, int ch, const char *arg, struct qq_err *e);
-/* The operand: "stop", "clean", or the program to stage (QQ_EXIT_USAGE with --clean). */
+/*
+ * The operand: "stop", "clean", or the program to stage (QQ_EXIT_USAGE with --clean).
+ * NULL (no operand) starts an image built elsewhere: it needs --image or --kernel.
+ */
 int	 qq_run_operand(struct qq_run_opts *o, const char *arg, struct qq_err *e);
 /*
  * Runs the action. Start leaves in f the facts of every step up to qq-mkimage
