@@ -656,7 +656,8 @@ enum qq_spawn_wait {
 	QQ_WAIT_EXITED,
 	QQ_WAIT_INTERNAL_ERROR,	/* QMP status internal-error: a KVM that cannot run the guest */
 	QQ_WAIT_STOPPED,	/* shutdown, guest-panicked, io-error */
-	QQ_WAIT_INTERRUPTED
+	QQ_WAIT_INTERRUPTED,
+	QQ_WAIT_GUEST_FAILED	/* the console says the boot failed (qq_spawn_console_failed) */
 };
 
 struct qq_spawn_opts {
@@ -689,6 +690,12 @@ int	 qq_spawn_check(const struct qq_spawn_vm *vm, struct qq_err *e);
  */
 int	 qq_spawn_wait_banner(int port, int timeout_ms, pid_t pid, int pidfd, struct qq_qmp *q,
 	    enum qq_spawn_wait *why, struct qq_err *e);
+/*
+ * 1 when the console log holds a line saying the guest's boot failed (Linux:
+ * "Initramfs unpacking failed"), with that line in line (may be NULL); else 0.
+ * Reads at most the first 4 MiB; an unreadable log is 0.
+ */
+int	 qq_spawn_console_failed(const char *log, char *line, size_t linesz);
 /* A copy of argv with -accel kvm -> tcg and -cpu host -> max or cortex-a57. */
 int	 qq_spawn_argv_tcg(char *const argv[], char ***out, struct qq_err *e);
 /*

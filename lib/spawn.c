@@ -411,6 +411,54 @@ check_status(struct qq_qmp *q, enum qq_spawn_wait *why, char *status, size_t sta
 	return *why != QQ_WAIT_OK;
 }
 
+/* Console lines that mean the guest's boot failed even though it may still answer SSH. */
+static const char *const console_failures[] = {
+	/*
+	 * Linux init/initramfs.c prints it at KERN_EMERG (shown even with "quiet") when
+	 * the initramfs cannot be unpacked: "write error" when it does not fit the
+	 * RAM, "invalid magic ..." for a misaligned appended archive
+	 * (testguest-notes.md); the guest then boots without the files.
+	 */
+	"Initramfs unpacking failed",
+};
+
+#define CONSOLE_SCAN_MAX (4 << 20)	/* a boot's console fits well within 4 MiB */
+
+int
+qq_spawn_console_failed(const char *log, char *line, size_t linesz)
+{
+	char *buf, *hit = NULL, *start, *end;
+	ssize_t n;
+	size_t len = 0;
+	int fd;
+
+	if (log == NULL || *log == '\0' || (fd = open(log, O_RDONLY | O_CLOEXEC)) == -1)
+		return 0;
+	if ((buf = malloc(CONSOLE_SCAN_MAX + 1)) == NULL) {
+		close(fd);
+		return 0;
+	}
+	while (len < CONSOLE_SCAN_MAX &&
+	    (n = read(fd, buf + len, CONSOLE_SCAN_MAX - len)) > 0)
+		len += (size_t)n;
+	close(fd);
+	buf[len] = '\0';
+	for (size_t i = 0; hit == NULL && i < sizeof(console_failures) /
+	    sizeof(console_failures[0]); i++)
+		hit = memmem(buf, len, console_failures[i], strlen(console_failures[i]));
+	if (hit != NULL && line != NULL && linesz > 0) {
+		for (start = hit; start > buf && start[-1] != '\n'; start--)
+			;
+		end = start + strcspn(start, "\r\n");
+		snprintf(line, linesz, "%.*s", (int)(end - start), start);
+	}
+	free(buf);
+	return hit != NULL;
+}
+
+/* The serial log the wait below watches (set by start_detached around the wait). */
+static const char *wait_console;
+
 int
 qq_spawn_wait_banner(int port, int timeout_ms, pid_t pid, int pidfd, struct qq_qmp *q,
     enum qq_spawn_wait *why, struct qq_err *e)
@@ -419,7 +467,7 @@ qq_spawn_wait_banner(int port, int timeout_ms, pid_t pid, int pidfd, struct qq_q
 	struct pollfd pfd[ATTEMPTS_MAX + 1];
 	int idx[ATTEMPTS_MAX + 1];
 	long long now, deadline, next_attempt, next_status, wake;
-	char status[64];
+	char status[64], failed[256];
 	int i, n, r;
 
 	*why = QQ_WAIT_OK;
@@ -451,6 +499,12 @@ qq_spawn_wait_banner(int port, int timeout_ms, pid_t pid, int pidfd, struct qq_q
 				(void)check_status(q, why, status, sizeof(status));
 			if (*why == QQ_WAIT_EXITED) {
 				r = qq_err_set(e, QQ_EXIT_RUNTIME, "QEMU exited before SSH answered");
+				break;
+			}
+			if (qq_spawn_console_failed(wait_console, failed, sizeof(failed))) {
+				*why = QQ_WAIT_GUEST_FAILED;
+				r = qq_err_set(e, QQ_EXIT_RUNTIME, "the guest's boot failed: %s",
+				    failed);
 				break;
 			}
 			if (*why != QQ_WAIT_OK) {
@@ -780,6 +834,7 @@ static const char *const why_name[] = {
 	[QQ_WAIT_INTERNAL_ERROR] = "internal-error",
 	[QQ_WAIT_STOPPED] = "stopped",
 	[QQ_WAIT_INTERRUPTED] = "interrupted",
+	[QQ_WAIT_GUEST_FAILED] = "guest-failed",
 };
 
 /* One detached start, with the optional wait. */
@@ -834,8 +889,15 @@ start_detached(struct qq_spawn_vm *vm, char *const argv[], const struct qq_spawn
 			goto fail;
 		}
 		timeout = o->wait_ssh > 0 ? o->wait_ssh : vm->kvm ? WAIT_KVM_S : WAIT_TCG_S;
-		if (qq_spawn_wait_banner(r->ssh_port, timeout * 1000, r->pid, pidfd, &q, &why,
-		    e) != 0) {
+		wait_console = vm->serial_log;
+		rc = qq_spawn_wait_banner(r->ssh_port, timeout * 1000, r->pid, pidfd, &q, &why, e);
+		wait_console = NULL;
+		/* A guest that failed but still answers is no success either. */
+		if (rc == 0 && qq_spawn_console_failed(vm->serial_log, msg, sizeof(msg))) {
+			why = QQ_WAIT_GUEST_FAILED;
+			rc = qq_err_set(e, QQ_EXIT_RUNTIME, "the guest's boot failed: %.900s", msg);
+		}
+		if (rc != 0) {
 			r->why = why;
 			r->console_tail = console_tail(vm->serial_log);
 			snprintf(msg, sizeof(msg), "%s", e->msg);
