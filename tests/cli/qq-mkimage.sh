@@ -231,7 +231,12 @@ out_has "append=console=ttyS0"
 [ -s "$T/err" ] && fail "a changed append did not rebuild: $(cat "$T/err")"
 # Bad bases.
 expect_in 3 staged.facts qq-mkimage --builder initramfs
-err_has "give --base DIR (holding vmlinuz, initrd.img and append) or set QNX_QEMU_BASE"
+err_has "build one with qq-mkbase (qq-mkbase x86_64 DIR), then give --base DIR (holding vmlinuz, initrd.img and append) or set QNX_QEMU_BASE"
+# qq-mkbase is the project's base-guest script, installed: the same body, its own name.
+checks=$((checks + 1))
+sed 1,/^esac/d "$QQ_BUILDDIR/bin/qq-mkbase" | sed 's/usage: qq-mkbase/usage: mkbase.sh/' >mkbase.body
+sed 1d "$QQ_SRCDIR/tests/guest/mkbase.sh" | cmp -s - mkbase.body || fail "qq-mkbase is not tests/guest/mkbase.sh"
+expect 2 qq-mkbase sparc && err_has "usage: qq-mkbase [-f] x86_64|aarch64 OUTDIR"
 mkdir base2 && cp base/vmlinuz base/append base2/
 expect_in 3 staged.facts qq-mkimage --builder initramfs --base base2
 err_has "unable to read $T/base2/initrd.img: No such file or directory"

@@ -3,7 +3,7 @@
 # pipeline and qq-run --image into fresh workspaces, and a guest whose initramfs fails to
 # unpack counted as a failed boot although it answers SSH.
 . "$QQ_SRCDIR/tests/e2e/lib.sh"
-need ssh qemu-system-x86_64 cpio
+need ssh qemu-system-x86_64 cpio qq-mkbase
 # No QEMU of ours survives, whatever happens (found by $T in its argv, never by name).
 ours() {
 	for c in /proc/[0-9]*/cmdline; do
@@ -12,7 +12,12 @@ ours() {
 	done
 }
 trap 'for p in $(ours); do kill -KILL "$p" 2>/dev/null; done; rm -rf "$T"' EXIT
-base x86_64
+# The base guest from the installed qq-mkbase (beside the shared cache, sharing its .debs).
+base=$cache/x86_64-qq-mkbase
+rc=0
+qq-mkbase x86_64 "$base" 2>mkbase.err || rc=$?
+[ "$rc" -ne 77 ] || { echo "SKIP: $(tail -n 1 mkbase.err)"; exit 77; }
+[ "$rc" -eq 0 ] || { cat mkbase.err; echo "FAIL: qq-mkbase exited $rc"; exit 1; }
 programs x86_64
 # login: the first login, retried while sshd still turns connections away (qq-spawn's
 # wait ends at the banner; dropbear may close the next connection before it is ready).
