@@ -185,7 +185,8 @@ check_os(const struct qq_mkimage_ctx *c, const struct qq_mkimage_ops *b, struct 
 }
 
 static int
-key_file_matches(struct qq_mkimage_ctx *c, const char *hex, const char *const outputs[], struct qq_err *e)
+key_file_matches(struct qq_mkimage_ctx *c, const char *hex, const char *const outputs[],
+    struct qq_err *e)
 {
 	char path[PATH_MAX], *buf = NULL;
 	struct qq_err missing;
@@ -199,8 +200,8 @@ key_file_matches(struct qq_mkimage_ctx *c, const char *hex, const char *const ou
 	ok = strncmp(buf, hex, QQ_DIGEST_HEX - 1) == 0 && buf[QQ_DIGEST_HEX - 1] == '\n';
 	free(buf);
 	for (size_t i = 0; ok && outputs[i] != NULL; i++)
-		if (qq_mkimage_wpath(c, outputs[i], path, sizeof(path), e) != 0 || stat(path, &st) == -1 ||
-		    !S_ISREG(st.st_mode))
+		if (qq_mkimage_wpath(c, outputs[i], path, sizeof(path), e) != 0 ||
+		    stat(path, &st) == -1 || !S_ISREG(st.st_mode))
 			ok = 0;
 	return ok;
 }
@@ -261,7 +262,7 @@ qq_mkimage_facts(struct qq_settings *s, struct qq_facts *f, const struct qq_mkim
 	if (qq_mkimage_wpath(c, DIGESTS_FILE, path, sizeof(path), e) != 0 ||
 	    qq_digest_load(&c->dc, path, e) != 0)
 		goto out;
-	if (load_files(c, f, e) != 0 || check_os(c, b, e) != 0)
+	if (load_files(c, f, e) != 0)
 		goto out;
 	SHA256Init(&c->key);
 	qq_mkimage_kadd(&c->key, KEY_VERSION);
@@ -285,6 +286,12 @@ qq_mkimage_facts(struct qq_settings *s, struct qq_facts *f, const struct qq_mkim
 			fprintf(c->talk, "qq-mkimage: nothing changed since the last build "
 			    "(image.key %.12s); %s\n", r->key, b->skipped);
 	} else {
+		/*
+		 * Only before a build: a cache hit has the files and builder of a build
+		 * that passed (2,000 opens would cost a hit its speed).
+		 */
+		if (check_os(c, b, e) != 0)
+			goto out;
 		r->built = 1;
 		if (forget_key(c, e) != 0 || b->build(c, e) != 0)
 			goto out;

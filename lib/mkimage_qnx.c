@@ -72,7 +72,7 @@ qq_mkimage_qnx_opt(const char *opt, const char *from, struct qq_err *e)
 	return 0;
 }
 
-/* Splits the environment's options on blanks (no quoting: a value with blanks goes in --mkqnximage-opt). */
+/* Splits the environment's options on blanks (no quoting: a value with blanks needs --mkqnximage-opt). */
 static int
 env_opts(char ***vp, size_t *np, struct qq_err *e)
 {
@@ -281,7 +281,8 @@ find_sdp(struct qq_mkimage_ctx *c, struct qnx *q, struct qq_err *e)
 		return qq_err_set(e, QQ_EXIT_INPUT, "QNX_ROOT too long: %s", q->root);
 	found = look_path(dir, q->mk, sizeof(q->mk)) || look_path(path, q->mk, sizeof(q->mk));
 	if (!found)
-		return qq_err_set(e, QQ_EXIT_RUNTIME, "unable to find mkqnximage in %s/host/common/bin, "
+		return qq_err_set(e, QQ_EXIT_RUNTIME, "unable to find mkqnximage in "
+		    "%s/host/common/bin, "
 		    "%s/host/linux/x86_64/usr/bin, ~/.qnx/bin, %s/jre/bin or PATH (where %s puts "
 		    "it): set QNX_ROOT or --qnx-root to an SDP 8 installation", q->root, q->root,
 		    q->root, env);
