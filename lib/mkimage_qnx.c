@@ -242,7 +242,7 @@ find_sdp(struct qq_mkimage_ctx *c, struct qnx *q, struct qq_err *e)
 {
 	const char *host = getenv("QNX_HOST"), *target = getenv("QNX_TARGET");
 	const char *path = getenv("PATH"), *home = getenv("HOME");
-	char dir[PATH_MAX], env[PATH_MAX];
+	char dir[PATH_MAX], env[PATH_MAX] = "";
 	struct stat st;
 	int inherited, found = 0;
 
