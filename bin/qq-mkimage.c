@@ -11,7 +11,8 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp, "usage: qq-mkimage [--builder mkqnximage|initramfs] [--base DIR] "
-	    "[--ssh-pubkey FILE] [--rebuild] [--arch ARCH] [--workspace DIR] [--qnx-root DIR]\n");
+	    "[--ssh-pubkey FILE] [--rebuild] [--mkqnximage-opt OPT]... [--arch ARCH] "
+	    "[--ram SIZE] [--workspace DIR] [--qnx-root DIR]\n");
 }
 
 int
@@ -19,6 +20,8 @@ main(int argc, char *argv[])
 {
 	static struct option opts[] = {
 		QQ_OPT(QQ_SET_ARCH), QQ_OPT(QQ_SET_WORKSPACE), QQ_OPT(QQ_SET_QNX_ROOT),
+		QQ_OPT(QQ_SET_RAM),
+		{ "mkqnximage-opt", required_argument, NULL, 'o' },
 		{ "builder", required_argument, NULL, 'b' },
 		{ "base", required_argument, NULL, 'B' },
 		{ "ssh-pubkey", required_argument, NULL, 'k' },
@@ -32,10 +35,12 @@ main(int argc, char *argv[])
 	struct qq_settings s;
 	struct qq_facts f = { 0 };
 	struct qq_err e;
+	const char *qopts[argc > 0 ? argc : 1];	/* --mkqnximage-opt, in order */
 	int ch, rc;
 
 	qq_settings_init(&s);
 	qq_cli_options(opts);
+	o.qnx_opts = qopts;
 	while ((ch = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
 		if (qq_cli_setting(&s, ch, optarg))
 			continue;
@@ -44,6 +49,7 @@ main(int argc, char *argv[])
 		case 'B': o.base = optarg; break;
 		case 'k': o.ssh_pubkey = optarg; break;
 		case 'r': o.rebuild = 1; break;
+		case 'o': qopts[o.nqnx_opts++] = optarg; break;
 		case 'h':
 			usage(stdout);
 			return 0;

@@ -12,7 +12,9 @@
 
 static const char usage_line[] =
     "usage: qq-run [-0dnv] [--wait-ssh[=SECONDS]] [--tests DIR]... [--test FILE]... "
-    "[--builder NAME] [--base DIR] [--rebuild] [setting options] PROGRAM\n"
+    "[--builder NAME] [--base DIR] [--rebuild] [--mkqnximage-opt OPT]... [setting options] PROGRAM\n"
+    "       qq-run [-0dnv] [--wait-ssh[=SECONDS]] --image DIR | --kernel FILE [--disk FILE] "
+    "[--initrd FILE] [--append ARGS] [setting options]\n"
     "       qq-run [-nv] stop|clean [--clean] [--force] [--powerdown-timeout MS] [--quit-timeout MS] "
     "[--term-timeout MS] [--workspace DIR]\n"
     "       qq-run [--workspace DIR] ssh [COMMAND [ARG...]]\n";
@@ -47,6 +49,8 @@ main(int argc, char *argv[])
 		{ "term-timeout", 1, NULL, QQ_RUN_OPT_TERM }, { "dry-run", 0, NULL, 'n' },
 		{ "clean", 0, NULL, QQ_RUN_OPT_CLEAN }, { "null", 0, NULL, '0' },
 		{ "verbose", 0, NULL, 'v' }, { "help", 0, NULL, 'h' }, { "version", 0, NULL, 'V' },
+		{ "image", 1, NULL, QQ_RUN_OPT_IMAGE },
+		{ "mkqnximage-opt", 1, NULL, QQ_RUN_OPT_MKQNXIMAGE_OPT },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct qq_run_opts o = { .talk = stderr };
@@ -79,9 +83,10 @@ main(int argc, char *argv[])
 		if ((rc = qq_run_option(&o, ch, optarg, &e)) == QQ_EXIT_USAGE)
 			usage(stderr, QQ_EXIT_USAGE);
 	}
-	if (rc == 0 && (argc - optind < 1 || (!ssh && argc - optind != 1)))
+	if (rc == 0 && !ssh && argc - optind > 1)
 		usage(stderr, QQ_EXIT_USAGE);
-	if (rc == 0 && qq_run_operand(&o, argv[optind], &e) == QQ_EXIT_USAGE)
+	if (rc == 0 && qq_run_operand(&o, optind < argc ? argv[optind] : NULL, &e) ==
+	    QQ_EXIT_USAGE)
 		usage(stderr, QQ_EXIT_USAGE);
 	if (ssh && argc - optind > 1)
 		o.ssh_cmd = argv + optind + 1;

@@ -246,11 +246,13 @@ resolve(struct qq_settings *s, const struct qq_facts *f, const struct qq_cmdline
 		if (qq_settings_get(s, need[i], f, e) != 0)
 			return e->status;
 	ws = s->val[QQ_SET_WORKSPACE];
+	/* mkqnximage's disk is the default only for an image without an initrd. */
 	if (qq_file_join(def, sizeof(def), ws, "output/ifs.bin", e) != 0 ||
 	    image_arg("kernel", o->kernel, f, def, 1, in->kernel, sizeof(in->kernel), e) != 0 ||
-	    qq_file_join(def, sizeof(def), ws, "output/disk-qemu.vmdk", e) != 0 ||
-	    image_arg("disk", o->disk, f, def, 1, in->disk, sizeof(in->disk), e) != 0 ||
 	    image_arg("initrd", o->initrd, f, NULL, 1, in->initrd, sizeof(in->initrd), e) != 0 ||
+	    qq_file_join(def, sizeof(def), ws, "output/disk-qemu.vmdk", e) != 0 ||
+	    image_arg("disk", o->disk, f, *in->initrd ? NULL : def, 1, in->disk, sizeof(in->disk),
+	    e) != 0 ||
 	    image_arg("append", o->append, f, NULL, 0, in->append, sizeof(in->append), e) != 0)
 		return e->status;
 	if (o->detach && qq_cmdline_qmp_path(ws, in->qmp, sizeof(in->qmp), e) != 0)

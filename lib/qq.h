@@ -134,7 +134,10 @@ int	 qq_settings_option(struct qq_settings *s, const char *option, const char *v
 /* Resolves and validates one setting; a bad value is QQ_EXIT_INPUT naming it and its source. */
 int	 qq_settings_get(struct qq_settings *s, enum qq_setting which, const struct qq_facts *f,
 	    struct qq_err *e);
-/* Writes as facts the resolved settings that came from options (so later steps see them). */
+/*
+ * Writes as facts the resolved settings that came from options or the environment
+ * (QNX_ROOT excepted), so later steps of a pipeline agree; an equal fact is left in place.
+ */
 int	 qq_settings_export(const struct qq_settings *s, struct qq_facts *f, struct qq_err *e);
 /* Validators: write the normalized value to out; return 0, or -1 when bad. */
 int	 qq_valid_arch(const char *in, char *out, size_t outsz);
@@ -446,6 +449,12 @@ int	 qq_stage_test_name_ok(const char *name);
 int	 qq_stage_discover(const char *dir, char ***pathsp, size_t *np, struct qq_err *e);
 /* Checks a file for arch ("x86_64", "aarch64"); QQ_EXIT_INPUT naming what is wrong. */
 int	 qq_stage_check(const char *path, const char *arch, struct stat *st, struct qq_err *e);
+/*
+ * The ELF program interpreter of path (PT_INTERP: "/usr/lib/ldqnx-64.so.2" on QNX,
+ * "/lib64/ld-linux-x86-64.so.2" on Linux) into out; "" for a static binary, a
+ * script or anything not a 64-bit little-endian ELF. Unreadable: QQ_EXIT_INPUT.
+ */
+int	 qq_stage_interp(const char *path, char *out, size_t outsz, struct qq_err *e);
 /* A readable name for an ELF e_machine; buf holds it for unknown machines. */
 const char *qq_stage_machine_name(int machine, int is64, char *buf, size_t bufsz);
 /* qq-stage: exports option settings, stages, replaces every stage fact. */
@@ -471,8 +480,9 @@ struct qq_cpio_entry {
 int	 qq_cpio_write(int fd, const struct qq_cpio_entry *v, size_t n, struct qq_err *e);
 
 /*
- * mkimage.c: qq-mkimage: the guest image from the stage facts, by
- * mkqnximage (QNX SDP) or as an initramfs appended to a Linux base guest.
+ * mkimage.c, mkimage_qnx.c, mkimage_initramfs.c: qq-mkimage: the guest image
+ * from the stage facts, by mkqnximage (QNX SDP) or as an initramfs appended to
+ * a Linux base guest; each builder sits behind lib/mkimage.h.
  * A SHA-256 over everything the image is built from is kept in
  * WS/image.key; when equal, the builder is not run.
  */
@@ -484,6 +494,9 @@ struct qq_mkimage_opts {
 	const char	*ssh_pubkey;	/* a .pub file; NULL: the ssh_pubkey fact */
 	int		 rebuild;	/* ignore image.key */
 	FILE		*talk;		/* cache notes, mkqnximage's last lines; NULL: quiet */
+	const char *const *qnx_opts;	/* --mkqnximage-opt, borrowed; none: QNX_QEMU_MKQNXIMAGE_OPTS */
+	size_t		 nqnx_opts;
+	FILE		*errors;	/* mkqnximage's last lines on failure when talk is NULL */
 };
 
 struct qq_mkimage_result {
@@ -510,6 +523,17 @@ int	 qq_mkimage_snippet(const struct qq_mkimage_file *v, size_t n, char **textp,
  */
 int	 qq_mkimage_plan(struct qq_settings *s, struct qq_facts *f, const struct qq_mkimage_opts *o,
 	    char *builder, size_t buildersz, struct qq_err *e);
+/*
+ * One user option for mkqnximage ("--name" or "--name=value"); from names it in
+ * the message. One qq passes itself (--type, --arch, --ssh-ident, --build, --run,
+ * --stop, --clean, --force, --noprompt) or one not starting with "--" is QQ_EXIT_INPUT.
+ */
+int	 qq_mkimage_qnx_opt(const char *opt, const char *from, struct qq_err *e);
+/*
+ * Checks o's --mkqnximage-opt options or, when there are none, those of
+ * QNX_QEMU_MKQNXIMAGE_OPTS (split on blanks and newlines; no quoting).
+ */
+int	 qq_mkimage_qnx_opts_check(const struct qq_mkimage_opts *o, struct qq_err *e);
 /* qq-mkimage: builds (or finds cached) and sets kernel, disk, and initrd and append. */
 int	 qq_mkimage_facts(struct qq_settings *s, struct qq_facts *f, const struct qq_mkimage_opts *o,
 	    struct qq_mkimage_result *r, struct qq_err *e);
@@ -644,7 +668,8 @@ enum qq_spawn_wait {
 	QQ_WAIT_STOPPED,	/* shutdown, guest-panicked, io-error */
 	QQ_WAIT_INTERRUPTED,
 	QQ_WAIT_HOSTKEY,	/* the guest's host key is not the pinned one (same image) */
-	QQ_WAIT_AUTH		/* the guest refused the key, or its `true` failed */
+	QQ_WAIT_AUTH,		/* the guest refused the key, or its `true` failed */
+	QQ_WAIT_GUEST_FAILED	/* the console says the boot failed (qq_spawn_console_failed) */
 };
 
 struct qq_spawn_opts {
@@ -670,6 +695,12 @@ int	 qq_spawn_parse(struct qq_spawn_vm *vm, char *const argv[], struct qq_err *e
  * (3), a VM already holding the pidfile (4), the SSH port taken (4).
  */
 int	 qq_spawn_check(const struct qq_spawn_vm *vm, struct qq_err *e);
+/*
+ * 1 when the console log holds a line saying the guest's boot failed (Linux:
+ * "Initramfs unpacking failed"), with that line in line (may be NULL); else 0.
+ * Reads at most the first 4 MiB; an unreadable log is 0.
+ */
+int	 qq_spawn_console_failed(const char *log, char *line, size_t linesz);
 /* A copy of argv with -accel kvm -> tcg and -cpu host -> max or cortex-a57. */
 int	 qq_spawn_argv_tcg(char *const argv[], char ***out, struct qq_err *e);
 /*
@@ -808,6 +839,7 @@ struct qq_ready_opts {
 	int			 pidfd;		/* QEMU's pidfd; -1: pid is polled */
 	const char		*qmp;		/* QMP socket; NULL or "": no run state */
 	volatile sig_atomic_t	*interrupted;	/* nonzero (a signal number) ends the wait */
+	const char		*console;	/* serial log; a failed boot on it ends the wait (NULL: none) */
 };
 
 /*
@@ -844,6 +876,9 @@ struct qq_run_opts {
 	FILE			*talk;		/* progress, warnings, hints; NULL: quiet */
 	char *const		*ssh_cmd;	/* ssh: the command's words; NULL: interactive */
 	int			 ssh_status;	/* ssh: the command's exit status (qq_guest_run) */
+	const char		*image;		/* --image DIR: boot mkqnximage's output, build nothing */
+	char			 image_kernel[QQ_VALUE_MAX];	/* found in image */
+	char			 image_disk[QQ_VALUE_MAX];
 };
 
 /* getopt values of qq-run's own long options (besides -d, -n, -v and the settings). */
@@ -851,7 +886,8 @@ enum {
 	QQ_RUN_OPT_TESTS = 0x200, QQ_RUN_OPT_TEST, QQ_RUN_OPT_BUILDER, QQ_RUN_OPT_BASE,
 	QQ_RUN_OPT_SSH_PUBKEY, QQ_RUN_OPT_REBUILD, QQ_RUN_OPT_KERNEL, QQ_RUN_OPT_DISK,
 	QQ_RUN_OPT_INITRD, QQ_RUN_OPT_APPEND, QQ_RUN_OPT_WAIT_SSH, QQ_RUN_OPT_TCG_FALLBACK,
-	QQ_RUN_OPT_FORCE, QQ_RUN_OPT_POWERDOWN, QQ_RUN_OPT_QUIT, QQ_RUN_OPT_TERM, QQ_RUN_OPT_CLEAN
+	QQ_RUN_OPT_FORCE, QQ_RUN_OPT_POWERDOWN, QQ_RUN_OPT_QUIT, QQ_RUN_OPT_TERM, QQ_RUN_OPT_CLEAN,
+	QQ_RUN_OPT_IMAGE, QQ_RUN_OPT_MKQNXIMAGE_OPT
 };
 
 /* Empties o (keeping o->talk) with the stop ladder's default timeouts. */
@@ -860,7 +896,10 @@ void	 qq_run_init(struct qq_run_opts *o);
 void	 qq_run_free(struct qq_run_opts *o);
 /* Records one option (getopt value ch); a bad value is QQ_EXIT_INPUT, an unknown ch QQ_EXIT_USAGE. */
 int	 qq_run_option(struct qq_run_opts *o, int ch, const char *arg, struct qq_err *e);
-/* The operand: "stop", "clean", "ssh", or the program to stage (QQ_EXIT_USAGE with --clean). */
+/*
+ * The operand: "stop", "clean", "ssh", or the program to stage (QQ_EXIT_USAGE with --clean).
+ * NULL (no operand) starts an image built elsewhere: it needs --image or --kernel.
+ */
 int	 qq_run_operand(struct qq_run_opts *o, const char *arg, struct qq_err *e);
 /*
  * Runs the action. Start leaves in f the facts of every step up to qq-mkimage

@@ -260,7 +260,7 @@ qq_ready_wait(const struct qq_ready_opts *o, enum qq_spawn_wait *why, struct qq_
 	struct pollfd pfd[3];
 	struct qq_err last;
 	long long now, t0, deadline, next_attempt, next_status, wake;
-	char status[64];
+	char status[64], failed[256];
 	int n, r, ws, kind, pinned = 0, auth_fails = 0, attempts = 0, banner_only;
 	int qemu_gone = 0;
 
@@ -299,6 +299,12 @@ qq_ready_wait(const struct qq_ready_opts *o, enum qq_spawn_wait *why, struct qq_
 			else if ((*why = qmp_status(o->qmp, status, sizeof(status))) != QQ_WAIT_OK) {
 				r = qq_err_set(e, QQ_EXIT_RUNTIME,
 				    "QEMU stopped in state %s before SSH answered", status);
+				break;
+			}
+			if (qq_spawn_console_failed(o->console, failed, sizeof(failed))) {
+				*why = QQ_WAIT_GUEST_FAILED;
+				r = qq_err_set(e, QQ_EXIT_RUNTIME, "the guest's boot failed: %s",
+				    failed);
 				break;
 			}
 		}

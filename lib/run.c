@@ -75,6 +75,42 @@ warn(const struct qq_run_opts *o, const char *fmt, ...)
 	va_end(ap);
 }
 
+/*
+ * --image DIR: mkqnximage's output, DIR/output/ifs.bin and DIR/output/disk-qemu.vmdk
+ * (DIR is the directory mkqnximage ran in), or DIR holding both itself. --kernel
+ * and --disk given beside it win.
+ */
+static int
+image_find(struct qq_run_opts *o, struct qq_cmdline_opts *co, struct qq_err *e)
+{
+	static const char *const sub[] = { "output/", "" };
+	char k[PATH_MAX], d[PATH_MAX];
+	struct stat st;
+
+	if (o->image == NULL)
+		return 0;	/* --kernel and the rest, as given */
+	for (size_t i = 0; i < 2; i++) {
+		if ((size_t)snprintf(k, sizeof(k), "%s/%sifs.bin", o->image, sub[i]) >= sizeof(k) ||
+		    (size_t)snprintf(d, sizeof(d), "%s/%sdisk-qemu.vmdk", o->image, sub[i]) >=
+		    sizeof(d))
+			return qq_err_set(e, QQ_EXIT_INPUT, "bad --image: path too long");
+		if (stat(k, &st) == 0 && S_ISREG(st.st_mode) && stat(d, &st) == 0 &&
+		    S_ISREG(st.st_mode)) {
+			if (qq_file_abspath(k, o->image_kernel, sizeof(o->image_kernel), e) != 0 ||
+			    qq_file_abspath(d, o->image_disk, sizeof(o->image_disk), e) != 0)
+				return e->status;
+			if (co->kernel == NULL)
+				co->kernel = o->image_kernel;
+			if (co->disk == NULL)
+				co->disk = o->image_disk;
+			return 0;
+		}
+	}
+	return qq_err_set(e, QQ_EXIT_INPUT, "bad --image \"%s\": no mkqnximage output in it "
+	    "(expected output/ifs.bin and output/disk-qemu.vmdk, or both in the directory itself)",
+	    o->image);
+}
+
 static int
 start(struct qq_settings *s, struct qq_facts *f, struct qq_run_opts *o, struct qq_err *e)
 {
@@ -87,7 +123,9 @@ start(struct qq_settings *s, struct qq_facts *f, struct qq_run_opts *o, struct q
 	struct qq_stage_opts so = o->stage;
 	struct qq_mkimage_opts mo = o->mkimage;
 	struct qq_spawn_opts po = o->spawn;
+	struct qq_cmdline_opts co = o->cmdline;
 	struct step st;
+	struct qq_settings *chk = NULL;
 	char builder[16];
 	int rc, i, auto_accel = 0;
 
@@ -99,11 +137,22 @@ start(struct qq_settings *s, struct qq_facts *f, struct qq_run_opts *o, struct q
 	if ((key = calloc(1, sizeof(*key))) == NULL)
 		return qq_err_sys(e, QQ_EXIT_RUNTIME, "unable to start");
 
-	/* Every setting is checked before any step does work. */
+	/*
+	 * Every setting is checked before any step does work, on a copy: each step
+	 * resolves (and exports as facts) only what its program would, so that the
+	 * facts equal those of the explicit pipeline.
+	 */
+	if ((chk = malloc(sizeof(*chk))) == NULL) {
+		rc = qq_err_sys(e, QQ_EXIT_RUNTIME, "unable to start");
+		goto out;
+	}
+	*chk = *s;
 	for (i = 0; i < QQ_SET__COUNT; i++)
-		if ((rc = qq_settings_get(s, i, f, e)) != 0)
+		if ((rc = qq_settings_get(chk, i, f, e)) != 0)
 			goto out;
-	auto_accel = strcmp(s->val[QQ_SET_ACCEL], "auto") == 0;
+	auto_accel = strcmp(chk->val[QQ_SET_ACCEL], "auto") == 0;
+	if ((rc = qq_mkimage_qnx_opts_check(&o->mkimage, e)) != 0)
+		goto out;
 
 	step_begin(&st, o, "detect-accel");
 	rc = qq_accel_facts(s, f, &acc, e);
@@ -132,6 +181,15 @@ start(struct qq_settings *s, struct qq_facts *f, struct qq_run_opts *o, struct q
 		warn(o, "%s", key->warn);
 	po.ssh_key = key->key;
 
+	if (o->stage.program == NULL) {
+		/* An image built elsewhere (--image, --kernel): nothing to stage or build. */
+		step_begin(&st, o, "image");
+		rc = image_find(o, &co, e);
+		if ((rc = step_end(&st, rc, e, "%s", co.kernel)) != 0)
+			goto out;
+		goto cmdline;
+	}
+
 	step_begin(&st, o, "stage");
 	so.check_only = o->dry_run;
 	rc = qq_stage_facts(s, f, &so, &sr, e);
@@ -150,6 +208,7 @@ start(struct qq_settings *s, struct qq_facts *f, struct qq_run_opts *o, struct q
 		rc = step_end(&st, rc, e, "would build with %s unless nothing changed", builder);
 	} else {
 		mo.talk = o->verbose ? o->talk : NULL;
+		mo.errors = o->talk;	/* mkqnximage's last lines, even in CI without -v */
 		rc = qq_mkimage_facts(s, f, &mo, &mr, e);
 		rc = step_end(&st, rc, e, "%s, %s", mr.builder, mr.built ? "built" :
 		    "up to date");
@@ -157,8 +216,9 @@ start(struct qq_settings *s, struct qq_facts *f, struct qq_run_opts *o, struct q
 	if (rc != 0)
 		goto out;
 
+cmdline:
 	step_begin(&st, o, "cmdline");
-	rc = qq_cmdline_build(s, f, &o->cmdline, &c, e);
+	rc = qq_cmdline_build(s, f, &co, &c, e);
 	for (i = 0; i < c.nwarn; i++)
 		warn(o, "%s", c.warn[i]);
 	if ((rc = step_end(&st, rc, e, "%zu arguments", c.argc)) != 0)
@@ -191,6 +251,7 @@ start(struct qq_settings *s, struct qq_facts *f, struct qq_run_opts *o, struct q
 out:
 	qq_spawn_result_free(&r);
 	qq_cmdline_free(&c);
+	free(chk);
 	free(key);
 	return rc;
 }
@@ -210,6 +271,9 @@ qq_run_free(struct qq_run_opts *o)
 {
 	free((void *)o->stage.tests);
 	free((void *)o->stage.tests_dirs);
+	free((void *)o->mkimage.qnx_opts);
+	o->mkimage.qnx_opts = NULL;
+	o->mkimage.nqnx_opts = 0;
 	o->stage.tests = o->stage.tests_dirs = NULL;
 	o->stage.ntests = o->stage.ntests_dirs = 0;
 }
@@ -260,6 +324,11 @@ qq_run_option(struct qq_run_opts *o, int ch, const char *arg, struct qq_err *e)
 	case 'n': o->dry_run = 1; return 0;
 	case '0': o->nul = 1; return 0;
 	case QQ_RUN_OPT_CLEAN: o->clean = 1; return 0;
+	case QQ_RUN_OPT_IMAGE: o->image = arg; return 0;
+	case QQ_RUN_OPT_MKQNXIMAGE_OPT:
+		if (qq_mkimage_qnx_opt(arg, "--mkqnximage-opt", e) != 0)
+			return e->status;
+		return push(&o->mkimage.qnx_opts, &o->mkimage.nqnx_opts, arg, e);
 	case 'v': o->verbose = 1; return 0;
 	}
 	return qq_err_set(e, QQ_EXIT_USAGE, "unknown option");
@@ -268,6 +337,14 @@ qq_run_option(struct qq_run_opts *o, int ch, const char *arg, struct qq_err *e)
 int
 qq_run_operand(struct qq_run_opts *o, const char *arg, struct qq_err *e)
 {
+	if (arg == NULL) {
+		if (o->clean || (o->image == NULL && o->cmdline.kernel == NULL))
+			return qq_err_set(e, QQ_EXIT_USAGE, "no PROGRAM (or --image DIR)");
+		o->action = QQ_RUN_START;
+		return 0;
+	}
+	if (o->image != NULL && strcmp(arg, "stop") != 0 && strcmp(arg, "clean") != 0)
+		return qq_err_set(e, QQ_EXIT_USAGE, "--image boots an image as it is: no PROGRAM");
 	if (strcmp(arg, "stop") == 0)
 		o->action = o->clean ? QQ_RUN_CLEAN : QQ_RUN_STOP;	/* qq-stop --clean */
 	else if (strcmp(arg, "clean") == 0)

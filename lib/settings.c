@@ -262,9 +262,23 @@ qq_settings_export(const struct qq_settings *s, struct qq_facts *f, struct qq_er
 {
 	int i;
 
-	for (i = 0; i < QQ_SET__COUNT; i++)
-		if (s->src[i] == QQ_SRC_OPTION &&
-		    qq_facts_set(f, qq_settings_table[i].fact, s->val[i], e) != 0)
+	const char *cur;
+
+	for (i = 0; i < QQ_SET__COUNT; i++) {
+		/*
+		 * From the environment too, so that a setting given to the first step holds
+		 * for the whole pipeline; but not QNX_ROOT: an SDP environment inherited from
+		 * the user's shell outranks it, and a qnx_root fact would outrank that.
+		 */
+		if (s->src[i] != QQ_SRC_OPTION &&
+		    (s->src[i] != QQ_SRC_ENV || i == QQ_SET_QNX_ROOT))
+			continue;
+		/* An equal fact stays where it is: re-exporting never reorders the facts. */
+		if ((cur = qq_facts_get(f, qq_settings_table[i].fact)) != NULL &&
+		    strcmp(cur, s->val[i]) == 0)
+			continue;
+		if (qq_facts_set(f, qq_settings_table[i].fact, s->val[i], e) != 0)
 			return e->status;
+	}
 	return 0;
 }

@@ -321,6 +321,51 @@ console_tail(const char *log)
 	return out;
 }
 
+/* Console lines that mean the guest's boot failed even though it may still answer SSH. */
+static const char *const console_failures[] = {
+	/*
+	 * Linux init/initramfs.c prints it at KERN_EMERG (shown even with "quiet") when
+	 * the initramfs cannot be unpacked: "write error" when it does not fit the
+	 * RAM, "invalid magic ..." for a misaligned appended archive
+	 * (testguest-notes.md); the guest then boots without the files.
+	 */
+	"Initramfs unpacking failed",
+};
+
+#define CONSOLE_SCAN_MAX (4 << 20)	/* a boot's console fits well within 4 MiB */
+
+int
+qq_spawn_console_failed(const char *log, char *line, size_t linesz)
+{
+	char *buf, *hit = NULL, *start, *end;
+	ssize_t n;
+	size_t len = 0;
+	int fd;
+
+	if (log == NULL || *log == '\0' || (fd = open(log, O_RDONLY | O_CLOEXEC)) == -1)
+		return 0;
+	if ((buf = malloc(CONSOLE_SCAN_MAX + 1)) == NULL) {
+		close(fd);
+		return 0;
+	}
+	while (len < CONSOLE_SCAN_MAX &&
+	    (n = read(fd, buf + len, CONSOLE_SCAN_MAX - len)) > 0)
+		len += (size_t)n;
+	close(fd);
+	buf[len] = '\0';
+	for (size_t i = 0; hit == NULL && i < sizeof(console_failures) /
+	    sizeof(console_failures[0]); i++)
+		hit = memmem(buf, len, console_failures[i], strlen(console_failures[i]));
+	if (hit != NULL && line != NULL && linesz > 0) {
+		for (start = hit; start > buf && start[-1] != '\n'; start--)
+			;
+		end = start + strcspn(start, "\r\n");
+		snprintf(line, linesz, "%.*s", (int)(end - start), start);
+	}
+	free(buf);
+	return hit != NULL;
+}
+
 int
 qq_spawn_argv_tcg(char *const argv[], char ***out, struct qq_err *e)
 {
@@ -561,6 +606,7 @@ static const char *const why_name[] = {
 	[QQ_WAIT_INTERRUPTED] = "interrupted",
 	[QQ_WAIT_HOSTKEY] = "hostkey",
 	[QQ_WAIT_AUTH] = "auth",
+	[QQ_WAIT_GUEST_FAILED] = "guest-failed",
 };
 
 /* ssh -i takes the private half; the ssh_key setting may name the .pub. "" unknown. */
@@ -648,7 +694,14 @@ start_detached(struct qq_spawn_vm *vm, char *const argv[], const struct qq_spawn
 		ro.pidfd = pidfd;
 		ro.qmp = vm->qmp;
 		ro.interrupted = &interrupted;
-		if (qq_ready_wait(&ro, &why, e) != 0) {
+		ro.console = vm->serial_log;
+		rc = qq_ready_wait(&ro, &why, e);
+		/* A guest that failed but still answers is no success either. */
+		if (rc == 0 && qq_spawn_console_failed(vm->serial_log, msg, sizeof(msg))) {
+			why = QQ_WAIT_GUEST_FAILED;
+			rc = qq_err_set(e, QQ_EXIT_RUNTIME, "the guest's boot failed: %.900s", msg);
+		}
+		if (rc != 0) {
 			r->why = why;
 			r->console_tail = console_tail(vm->serial_log);
 			snprintf(msg, sizeof(msg), "%s", e->msg);
@@ -734,6 +787,30 @@ hint(const struct qq_spawn_opts *o, const char *ws, int port, struct qq_spawn_re
 	return 0;
 }
 
+/*
+ * The directories QEMU writes into: it creates the pidfile and the serial log but
+ * not their directories (QEMU 7.2 on a fresh workspace: "cannot create PID file
+ * ...: No such file or directory"), so an image qq did not build boots too.
+ */
+static int
+spawn_dirs(const struct qq_spawn_vm *vm, struct qq_err *e)
+{
+	const char *files[2] = { vm->pidfile, vm->serial_log };
+	char dir[QQ_VALUE_MAX], *slash;
+
+	for (int i = 0; i < 2; i++) {
+		if (*files[i] == '\0')
+			continue;
+		strlcpy(dir, files[i], sizeof(dir));
+		if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
+			continue;
+		*slash = '\0';
+		if (qq_file_mkdirs(dir, 0755, e) != 0)
+			return e->status;
+	}
+	return 0;
+}
+
 int
 qq_spawn_run(char *const argv[], const struct qq_spawn_opts *o, struct qq_spawn_result *r,
     struct qq_facts *f, struct qq_err *e)
@@ -755,7 +832,7 @@ qq_spawn_run(char *const argv[], const struct qq_spawn_opts *o, struct qq_spawn_
 			    "-daemonize, from qq-cmdline --detach)", o->detach ? "-d" : "--wait-ssh");
 			goto out;
 		}
-		if ((rc = qq_spawn_check(vm, e)) != 0)
+		if ((rc = qq_spawn_check(vm, e)) != 0 || (rc = spawn_dirs(vm, e)) != 0)
 			goto out;
 		/* Foreground: the terminal becomes the guest console. */
 		if (qq_proc_which(vm->qemu, path, sizeof(path)) == -1) {
@@ -777,7 +854,7 @@ qq_spawn_run(char *const argv[], const struct qq_spawn_opts *o, struct qq_spawn_
 		    "a detached argv needs -pidfile: without it the VM cannot be found and stopped");
 		goto out;
 	}
-	if ((rc = qq_spawn_check(vm, e)) != 0)
+	if ((rc = qq_spawn_check(vm, e)) != 0 || (rc = spawn_dirs(vm, e)) != 0)
 		goto out;
 	interrupted = 0;
 	memset(&sa, 0, sizeof(sa));

@@ -189,6 +189,64 @@ qq_stage_check(const char *path, const char *arch, struct stat *stp, struct qq_e
 	return 0;
 }
 
+/* A little-endian number of k bytes. */
+static unsigned long long
+le(const unsigned char *p, int k)
+{
+	unsigned long long v = 0;
+
+	while (k-- > 0)
+		v = v << 8 | p[k];
+	return v;
+}
+
+/*
+ * The ELF program interpreter (PT_INTERP) names the OS a binary was linked for:
+ * /lib64/ld-linux-x86-64.so.2 or /lib/ld-linux-aarch64.so.1 on Linux (glibc), and
+ * /usr/lib/ldqnx-64.so.2 on QNX (GCC's gcc/config/i386/nto.h, NTO_DYNAMIC_LINKER64;
+ * the same name on aarch64le). A static binary has none.
+ */
+int
+qq_stage_interp(const char *path, char *out, size_t outsz, struct qq_err *e)
+{
+	unsigned char h[64], ph[56];
+	unsigned long long phoff, off, size;
+	unsigned phentsize, phnum, i;
+	ssize_t n;
+	int fd;
+
+	*out = '\0';
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1)
+		return qq_err_sys(e, QQ_EXIT_INPUT, "unable to read %s", path);
+	n = pread(fd, h, sizeof(h), 0);
+	/* Only 64-bit little-endian ELF is ever staged (qq_stage_check); anything else has none. */
+	if (n != (ssize_t)sizeof(h) || memcmp(h, "\177ELF", 4) != 0 || h[4] != 2 || h[5] != 1) {
+		close(fd);
+		return 0;
+	}
+	phoff = le(h + 32, 8);
+	phentsize = (unsigned)le(h + 54, 2);
+	phnum = (unsigned)le(h + 56, 2);
+	for (i = 0; i < phnum && i < 256 && phentsize >= sizeof(ph); i++) {
+		if (pread(fd, ph, sizeof(ph), (off_t)(phoff + (unsigned long long)i * phentsize)) !=
+		    (ssize_t)sizeof(ph))
+			break;
+		if (le(ph, 4) != 3)	/* PT_INTERP */
+			continue;
+		off = le(ph + 8, 8);
+		size = le(ph + 32, 8);
+		if (size >= outsz)
+			size = outsz - 1;
+		if ((n = pread(fd, out, (size_t)size, (off_t)off)) < 0)
+			n = 0;
+		out[n] = '\0';
+		out[strcspn(out, "\n")] = '\0';
+		break;
+	}
+	close(fd);
+	return 0;
+}
+
 static void
 items_free(struct items *it)
 {

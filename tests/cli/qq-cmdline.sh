@@ -101,6 +101,15 @@ expect_in 0 in qq-cmdline --accel tcg --workspace $WS --kernel k --initrd '' --a
 out_has "$here/k"
 out_has "file=$here/d.vmdk,if=ide,id=drv0"
 grep -q -- '-initrd\|-append' "$T/out" && fail "empty --initrd/--append still emitted"
+# A hand-fed kernel and initrd get no default disk; a disk given beside them is kept.
+expect 0 qq-cmdline --accel tcg --workspace $WS --kernel k --initrd i.img
+out_has "$here/i.img"
+grep -q -- '-drive' "$T/out" && fail "an initrd without a disk got the default disk"
+printf 'initrd=/g/initrd.img\n' >initrd.in
+expect_in 0 initrd.in qq-cmdline --accel tcg --workspace $WS
+grep -q -- '-drive' "$T/out" && fail "an initrd fact without a disk got the default disk"
+expect 0 qq-cmdline --accel tcg --workspace $WS --kernel k --initrd i.img --disk d.vmdk
+out_has "file=$here/d.vmdk,if=ide,id=drv0"
 expect 0 qq-cmdline --accel tcg --workspace $WS --disk ''
 grep -q -- '-drive' "$T/out" && fail "--disk '' still gave a -drive"
 expect 0 qq-cmdline --accel tcg --ssh-port 0 --workspace $WS

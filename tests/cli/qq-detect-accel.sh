@@ -37,10 +37,11 @@ err_lines 0
 expect 0 probe QNX_QEMU_ACCEL=tcg QNX_QEMU_BINARY=/nonexistent qq-detect-accel
 out_has "accel_reason=asked for tcg with QNX_QEMU_ACCEL"
 
-# Facts pass through in order; accel is replaced, option settings are passed on.
+# Facts pass through in order; accel is replaced, option and environment settings are
+# passed on (probe sets QNX_QEMU_BINARY), so later steps of the pipeline agree.
 printf 'stage=/data/home/root/a\naccel=tcg\nother=x=y\naccel_reason=old\n' >in
 expect_in 0 in probe QNX_QEMU_ACCEL=kvm qq-detect-accel --arch aarch64le
-printf 'stage=/data/home/root/a\nother=x=y\narch=aarch64\naccel=tcg\naccel_reason=asked for tcg with fact accel\n' >want
+printf 'stage=/data/home/root/a\nother=x=y\narch=aarch64\nqemu=%s\naccel=tcg\naccel_reason=asked for tcg with fact accel\n' "$F/qemu-kvm" >want
 out_is want
 
 # Usable KVM (every probe faked): kvm in auto and when asked for.
@@ -114,4 +115,9 @@ expect 0 qq-detect-accel --accel auto
 grep -qx 'accel=kvm\|accel=tcg' "$T/out" || fail "no accel fact on this host: $(cat "$T/out")"
 grep -q '^accel_reason=.' "$T/out" || fail "no accel_reason on this host"
 
-finish
+# A setting given to the first step holds for the whole pipeline (an aarch64 command).
+QNX_QEMU_ARCH=aarch64 qq-detect-accel </dev/null 2>/dev/null | qq-keygen 2>/dev/null |
+	qq-cmdline >pipe.argv 2>pipe.err || fail "pipeline failed: $(cat pipe.err)"
+checks=$((checks + 1))
+[ "$(head -n 1 pipe.argv)" = qemu-system-aarch64 ] || fail "pipeline argv: $(head -n 3 pipe.argv)"
+grep -qx cortex-a57 pipe.argv || fail "pipeline argv lacks cortex-a57"

@@ -102,6 +102,42 @@ expect 255 qq-run --workspace "ws 6" ssh true
 err_has "qq-run: ssh: no VM is running in $T/ws 6"
 expect 255 qq-run --workspace "$T/nowhere" ssh
 
+# Images qq did not build: --image DIR (mkqnximage's output/ below DIR, or DIR itself).
+mkdir -p made/output flat
+: >made/output/ifs.bin; : >made/output/disk-qemu.vmdk; : >flat/ifs.bin; : >flat/disk-qemu.vmdk
+expect 0 qq-run -n -v --accel tcg --workspace ws8 --image made
+out_has "$T/made/output/ifs.bin"
+out_has "file=$T/made/output/disk-qemu.vmdk,if=ide,id=drv0"
+grep -q "would stage\|would build" "$T/err" && fail "--image staged or built: $(cat "$T/err")"
+[ ! -e ws8 ] || fail "the dry run of --image wrote the workspace"
+expect 0 qq-run -n --accel tcg --workspace ws8 --image flat && out_has "$T/flat/ifs.bin"
+expect 0 qq-run -n --accel tcg --workspace ws8 --image made --disk other.vmdk
+out_has "file=$T/other.vmdk,if=ide,id=drv0"
+expect 3 qq-run -n --accel tcg --workspace ws8 --image prog && err_lines 1
+err_has "bad --image \"prog\": no mkqnximage output in it"
+expect 2 qq-run --image made prog/hello
+# --kernel and --initrd alone boot a hand-made image: no staging, no default disk.
+expect 0 qq-run -n --accel tcg --workspace ws8 --kernel base/vmlinuz --initrd base/initrd.img \
+    --append 'console=ttyS0'
+out_has "$T/base/vmlinuz"
+grep -q -- '-drive' "$T/out" && fail "a kernel and initrd got the default disk"
+
+# The SDP route through qq-run: user options reach mkqnximage; owned ones are refused
+# before anything is done; mkqnximage's own words reach a quiet (CI) run.
+cp -R "$QQ_SRCDIR/tests/sdp" sdp && chmod -R u+w sdp
+expect 3 env QNX_ROOT="$T/sdp" qq-run --accel tcg --workspace ws9 --mkqnximage-opt --clean prog/hello
+err_has 'bad --mkqnximage-opt "--clean": qq-mkimage passes --clean itself'
+[ ! -e ws9 ] || fail "a refused option still staged"
+expect 3 env QNX_ROOT="$T/sdp" QNX_QEMU_MKQNXIMAGE_OPTS=--force qq-run --accel tcg --workspace ws9 prog/hello
+[ ! -e ws9 ] || fail "a refused environment option still staged"
+expect 4 env QNX_ROOT="$T/sdp" STANDIN_FAIL=1 qq-run --accel tcg --workspace ws9 prog/hello
+err_has "mkqnximage.log: mkqnximage: error: mkqfs failed: out of inodes"
+err_has "qq-run: mkimage: mkqnximage failed (exit 1); its log is $T/ws9/mkqnximage.log"
+# (the stand-in QEMU does not daemonize: the image is built, the spawn step fails)
+expect 4 env QNX_ROOT="$T/sdp" STANDIN_RUNS="$T/runs" qq-run -d --accel tcg --qemu "$T/fakeqemu" \
+    --workspace ws9 --ssh-port 0 --mkqnximage-opt --hostname=qq prog/hello && err_has "qq-run: spawn: "
+grep -q -- "--data-inodes=16388 --hostname=qq\$" runs || fail "qq-run's options: $(cat runs)"
+
 # stop and clean.
 expect 1 qq-run stop --workspace ws4 && err_has "not running"
 expect 0 qq-run clean --workspace ws4 && out_has "cleaned=$T/ws4"

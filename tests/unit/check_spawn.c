@@ -126,6 +126,39 @@ START_TEST(test_why_names)
 	ck_assert_str_eq(qq_spawn_why(QQ_WAIT_INTERRUPTED), "interrupted");
 	ck_assert_str_eq(qq_spawn_why(QQ_WAIT_HOSTKEY), "hostkey");
 	ck_assert_str_eq(qq_spawn_why(QQ_WAIT_AUTH), "auth");
+	ck_assert_str_eq(qq_spawn_why(QQ_WAIT_GUEST_FAILED), "guest-failed");
+}
+END_TEST
+
+/* Console logs: what a failed boot looks like, and what does not count as one. */
+static const struct {
+	const char	*log;
+	int		 failed;
+	const char	*line;
+} consoles[] = {
+	{ "[    0.1] Linux version 6.1\r\n[    0.9] Initramfs unpacking failed: write error\r\n"
+	    "[    1.0] Run /init\r\n", 1, "[    0.9] Initramfs unpacking failed: write error" },
+	{ "Initramfs unpacking failed: invalid magic at start of compressed archive", 1,
+	    "Initramfs unpacking failed: invalid magic at start of compressed archive" },
+	{ "[    0.9] Trying to unpack rootfs image as initramfs...\n[    1.0] Run /init\n", 0, "" },
+	{ "", 0, "" },
+};
+
+START_TEST(test_console_failed)
+{
+	char path[] = "/tmp/qq-console.XXXXXX", line[256] = "";
+	int fd;
+
+	ck_assert_int_ne(fd = mkstemp(path), -1);
+	ck_assert_int_eq(write(fd, consoles[_i].log, strlen(consoles[_i].log)),
+	    (ssize_t)strlen(consoles[_i].log));
+	close(fd);
+	ck_assert_int_eq(qq_spawn_console_failed(path, line, sizeof(line)), consoles[_i].failed);
+	if (consoles[_i].failed)
+		ck_assert_str_eq(line, consoles[_i].line);
+	unlink(path);
+	ck_assert_int_eq(qq_spawn_console_failed("/nonexistent/serial.log", line, sizeof(line)), 0);
+	ck_assert_int_eq(qq_spawn_console_failed("", NULL, 0), 0);
 }
 END_TEST
 
@@ -139,6 +172,7 @@ suite_spawn(void)
 	tcase_add_loop_test(tc, test_parse, 0, sizeof(parses) / sizeof(parses[0]));
 	tcase_add_test(tc, test_argv_tcg);
 	tcase_add_test(tc, test_why_names);
+	tcase_add_loop_test(tc, test_console_failed, 0, sizeof(consoles) / sizeof(consoles[0]));
 	suite_add_tcase(s, tc);
 	return s;
 }
