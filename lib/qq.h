@@ -525,7 +525,20 @@ int	 qq_qmp_open(struct qq_qmp *q, const char *path, int timeout_ms, struct qq_e
 int	 qq_qmp_cmd(struct qq_qmp *q, const char *cmd, int timeout_ms, char **reply,
 	    struct qq_err *e);
 void	 qq_qmp_close(struct qq_qmp *q);
-/* The string value of the first "key" in json, unescaped into out; -1 if absent or too long. */
+enum qq_qmp_kinds {
+	QQ_QMP_OTHER = -1,	/* not JSON, not an object, or none of the below */
+	QQ_QMP_GREETING,	/* {"QMP": ...} */
+	QQ_QMP_RETURN,		/* {"return": ...} */
+	QQ_QMP_ERROR,		/* {"error": {"desc": ...}}: desc gets the description */
+	QQ_QMP_EVENT		/* {"event": NAME, ...}: desc gets NAME */
+};
+/* The kind of one QMP line (parsed as JSON with jansson); desc may be NULL. */
+int	 qq_qmp_kind(const char *line, char *desc, size_t descsz);
+/*
+ * The string value of key in the JSON text json: a member of the top object or,
+ * depth first, of an object inside it (never text inside a string); unescaped into
+ * out. -1 if json is not JSON, the key is absent or not a string, or it is too long.
+ */
 int	 qq_qmp_string(const char *json, const char *key, char *out, size_t outsz);
 /* The host port forwarded to guest port 22 in "info usernet" text; -1 if none. */
 int	 qq_qmp_usernet_port(const char *text);
