@@ -51,6 +51,7 @@ int
 qq_cli_begin(struct qq_facts *f, struct qq_err *e)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	qq_sig_catch();
 	return qq_facts_read_stdin(f, e);
 }
 
@@ -65,6 +66,8 @@ qq_cli_end(const char *prog, struct qq_facts *f, int rc, const struct qq_err *e)
 	}
 	qq_facts_free(f);
 	if (rc != 0)
-		return qq_err_report(prog, e);
-	return 0;
+		rc = qq_err_report(prog, e);
+	/* A signal ends the program by that signal, after its cleanup (sig.c). */
+	qq_sig_reraise();
+	return rc;
 }

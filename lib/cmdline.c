@@ -264,8 +264,16 @@ resolve(struct qq_settings *s, const struct qq_facts *f, const struct qq_cmdline
 			strlcat(c->warn[c->nwarn++], acc.reason, sizeof(c->warn[0]));
 		}
 		strlcpy(in->accel, acc.accel, sizeof(in->accel));
-	} else
+	} else {
+		/*
+		 * kvm asked for by option or environment is probed as qq-detect-accel
+		 * would (QQ_EXIT_NO when unusable, qq.7); an accel fact is such a verdict.
+		 */
+		if (strcmp(s->val[QQ_SET_ACCEL], "kvm") == 0 && s->src[QQ_SET_ACCEL] != QQ_SRC_FACT &&
+		    qq_accel_detect(s, f, &acc, e) != 0)
+			return e->status;
 		strlcpy(in->accel, s->val[QQ_SET_ACCEL], sizeof(in->accel));
+	}
 	in->machine[0] = '\0';
 	if (strcmp(s->val[QQ_SET_ARCH], "aarch64") == 0) {
 		if (qq_cmdline_machine(s->val[QQ_SET_QEMU], in->machine, sizeof(in->machine),

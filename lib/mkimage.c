@@ -550,13 +550,21 @@ base_read(const struct qq_mkimage_opts *o, struct base *b, struct qq_err *e)
 {
 	const char *dir = o->base;
 	char path[PATH_MAX], *buf = NULL;
+	struct stat st;
 	size_t len;
 
 	if (dir == NULL && ((dir = getenv("QNX_QEMU_BASE")) == NULL || *dir == '\0'))
 		return qq_err_set(e, QQ_EXIT_INPUT, "the initramfs builder needs a base guest: "
 		    "give --base DIR (holding vmlinuz, initrd.img and append) or set QNX_QEMU_BASE");
-	if (qq_file_abspath(dir, b->dir, sizeof(b->dir), e) != 0 ||
-	    qq_file_join(b->kernel, sizeof(b->kernel), b->dir, "vmlinuz", e) != 0 ||
+	if (qq_file_abspath(dir, b->dir, sizeof(b->dir), e) != 0)
+		return e->status;
+	if (stat(b->dir, &st) == -1)
+		return qq_err_sys(e, errno == ENOENT || errno == ENOTDIR || errno == EACCES ?
+		    QQ_EXIT_INPUT : QQ_EXIT_RUNTIME, "unable to read base guest %s", b->dir);
+	if (!S_ISDIR(st.st_mode))
+		return qq_err_set(e, QQ_EXIT_INPUT, "bad base guest %s: not a directory (a base "
+		    "guest holds vmlinuz, initrd.img and append)", b->dir);
+	if (qq_file_join(b->kernel, sizeof(b->kernel), b->dir, "vmlinuz", e) != 0 ||
 	    qq_file_join(b->initrd, sizeof(b->initrd), b->dir, "initrd.img", e) != 0 ||
 	    qq_file_join(path, sizeof(path), b->dir, "append", e) != 0)
 		return e->status;
@@ -793,7 +801,7 @@ qq_mkimage_facts(struct qq_settings *s, struct qq_facts *f, const struct qq_mkim
 	    read_pubkey(o, f, c.pubkey, sizeof(c.pubkey), e) != 0)
 		return e->status;
 	strlcpy(r->builder, builder, sizeof(r->builder));
-	if (qq_ws_open(&c.ws, s->val[QQ_SET_WORKSPACE], 1, e) != 0 || qq_ws_lock(&c.ws, e) != 0)
+	if (qq_ws_begin(&c.ws, s->val[QQ_SET_WORKSPACE], 1, e) != 0)
 		goto out;
 	if (wpath(&c, DIGESTS_FILE, path, sizeof(path), e) != 0 ||
 	    qq_digest_load(&c.dc, path, e) != 0)
@@ -830,14 +838,52 @@ int
 qq_mkimage_plan(struct qq_settings *s, struct qq_facts *f, const struct qq_mkimage_opts *o,
     char *builder, size_t buildersz, struct qq_err *e)
 {
-	char kernel[PATH_MAX], initrd[PATH_MAX];
+	char kernel[PATH_MAX], initrd[PATH_MAX], key[QQ_PUBKEY_LINE_MAX];
 	struct base b;
+	struct ctx c;
+	struct sdp sdp;
+	struct qq_mkimage_file *mf = NULL;
+	char *snippet = NULL;
+	int rc;
 
+	/* What a build would refuse, checked without writing: the same calls, in the same order. */
 	if (qq_mkimage_builder(o->builder, builder, buildersz, e) != 0 ||
+	    qq_settings_get(s, QQ_SET_ARCH, f, e) != 0 ||
 	    qq_settings_get(s, QQ_SET_WORKSPACE, f, e) != 0)
 		return e->status;
-	if (strcmp(builder, "initramfs") != 0)
-		return 0;	/* qq-cmdline's defaults are mkqnximage's outputs */
+	if ((o->ssh_pubkey != NULL || qq_facts_get(f, "ssh_pubkey") != NULL) &&
+	    read_pubkey(o, f, key, sizeof(key), e) != 0)
+		return e->status;
+	memset(&c, 0, sizeof(c));
+	c.ws.lockfd = -1;
+	c.dc.dirfd = -1;
+	if (qq_ws_check(&c.ws, s->val[QQ_SET_WORKSPACE], e) != 0)
+		return e->status;
+	/* The stage facts as the build reads them (their files may not be staged yet). */
+	if ((mf = calloc(f->n ? f->n : 1, sizeof(*mf) + 2 * PATH_MAX)) == NULL)
+		return qq_err_sys(e, QQ_EXIT_RUNTIME, "unable to plan the image");
+	rc = 0;
+	for (size_t i = 0, k = 0; rc == 0 && i < f->n; i++) {
+		char *guest = (char *)(mf + f->n) + 2 * PATH_MAX * k;
+
+		if (strcmp(f->v[i].key, "stage") != 0)
+			continue;
+		rc = qq_stage_parse(f->v[i].value, guest, PATH_MAX, guest + PATH_MAX, PATH_MAX, e);
+		mf[k] = (struct qq_mkimage_file){ .guest = guest, .host = guest + PATH_MAX,
+		    .mode = 0755 };
+		c.nfiles = ++k;
+	}
+	if (rc == 0 && strcmp(builder, "initramfs") != 0 &&
+	    (rc = qq_mkimage_snippet(mf, c.nfiles, &snippet, e)) == 0) {
+		c.nfiles = 0;
+		rc = find_sdp(&c, s, f, &sdp, e);
+	}
+	c.nfiles = 0;
+	free(snippet);
+	free(mf);
+	qq_digest_free(&c.dc);
+	if (rc != 0 || strcmp(builder, "initramfs") != 0)
+		return rc;	/* qq-cmdline's defaults are mkqnximage's outputs */
 	if (base_read(o, &b, e) != 0 ||
 	    qq_file_join(kernel, sizeof(kernel), s->val[QQ_SET_WORKSPACE], INITRAMFS_KERNEL, e) != 0 ||
 	    qq_file_join(initrd, sizeof(initrd), s->val[QQ_SET_WORKSPACE], INITRAMFS_INITRD, e) != 0 ||

@@ -120,7 +120,8 @@ static const struct {
 	{ "accel=tcg", "", "", 0, 0,
 	    "qemu-system-x86_64 -smp 2 -m 1G -accel tcg -cpu max -kernel /w/output/ifs.bin "
 	    DISK_X86 TAIL_X86 FG, NULL },
-	{ "accel=kvm", "", "", 1, 0,
+	/* kvm asked for by option is probed (qq.7): here under probes that find it usable. */
+	{ "accel=kvm", "", "QQ_KVM_DEVICE=/dev/null\nQQ_HOST_ARCH=x86_64\nQQ_CPUINFO=@/cpu-vmx", 1, 0,
 	    "qemu-system-x86_64 -smp 2 -m 1G -accel kvm -cpu host -kernel /w/output/ifs.bin "
 	    DISK_X86 TAIL_X86 BG, NULL },
 	{ "arch=aarch64le", "accel=tcg\n", "", 0, 0,
@@ -161,9 +162,10 @@ static const struct {
 	    "QNX_QEMU_BINARY=@/qemu-x86", 0, 0,
 	    "@/qemu-x86 -smp 2 -m 1G -accel kvm -cpu host -kernel /w/output/ifs.bin "
 	    DISK_X86 TAIL_X86 FG, NULL },
-	{ "accel=kvm", "", "QQ_KVM_DEVICE=@/nodev\nQQ_HOST_ARCH=x86_64", 0, 0,
-	    "qemu-system-x86_64 -smp 2 -m 1G -accel kvm -cpu host -kernel /w/output/ifs.bin "
-	    DISK_X86 TAIL_X86 FG, NULL },	/* kvm asked for: no detection */
+	/* kvm asked for but unusable: the negative answer, as from qq-detect-accel. */
+	{ "accel=kvm", "", "QQ_KVM_DEVICE=@/nodev\nQQ_HOST_ARCH=x86_64", 0, QQ_EXIT_NO,
+	    "!kvm asked for with --accel but unusable: @/nodev: No such file or directory; the kvm "
+	    "module is not loaded or the CPU has no virtualization", NULL },
 	/* Every bad value of every setting qq-cmdline reads. */
 	{ "arch=riscv", "", "", 0, QQ_EXIT_INPUT, "!bad --arch \"riscv\": expected x86_64 or aarch64", NULL },
 	{ "", "arch=arm\n", "", 0, QQ_EXIT_INPUT, "!bad fact arch \"arm\": expected x86_64 or aarch64", NULL },
@@ -195,7 +197,7 @@ static const struct {
 	{ "qemu=@/missing|arch=aarch64", "accel=tcg\n", "", 0, QQ_EXIT_NOTFOUND,
 	    "!unable to find @/missing: No such file or directory", NULL },
 	{ "qemu=@/missing", "", "", 0, QQ_EXIT_NOTFOUND,
-	    "!unable to find @/missing: No such file or directory", NULL },
+	    "!unable to find QEMU @/missing: No such file or directory", NULL },
 };
 
 static const char *const envs[] = { "QNX_QEMU_ARCH", "QNX_QEMU_SMP", "QNX_QEMU_RAM",
