@@ -801,6 +801,9 @@ qq_mkimage_facts(struct qq_settings *s, struct qq_facts *f, const struct qq_mkim
 	    read_pubkey(o, f, c.pubkey, sizeof(c.pubkey), e) != 0)
 		return e->status;
 	strlcpy(r->builder, builder, sizeof(r->builder));
+	/* Everything the build needs is checked before the workspace is touched. */
+	if (qq_mkimage_plan(s, f, o, builder, sizeof(builder), e) != 0)
+		return e->status;
 	if (qq_ws_begin(&c.ws, s->val[QQ_SET_WORKSPACE], 1, e) != 0)
 		goto out;
 	if (wpath(&c, DIGESTS_FILE, path, sizeof(path), e) != 0 ||

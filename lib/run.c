@@ -344,6 +344,13 @@ qq_run(struct qq_settings *s, struct qq_facts *f, struct qq_run_opts *o, struct 
 		if ((rc = qq_settings_get(s, QQ_SET_WORKSPACE, f, e)) != 0)
 			return step_end(&st, rc, e, "%s", "");
 		if (o->dry_run) {
+			struct qq_ws w;
+			struct stat sb;
+
+			/* What the real stop would refuse: a directory that is not ours. */
+			if (stat(s->val[QQ_SET_WORKSPACE], &sb) == 0 &&
+			    (rc = qq_ws_open(&w, s->val[QQ_SET_WORKSPACE], 0, e)) != 0)
+				return step_end(&st, rc, e, "%s", "");
 			if (o->talk != NULL)
 				qq_err_say(o->talk, "qq-run", "would %s the VM of %s%s",
 				    o->action == QQ_RUN_STOP ? "stop" : "stop and wipe",

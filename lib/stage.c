@@ -734,7 +734,7 @@ qq_stage_facts(struct qq_settings *s, struct qq_facts *f, const struct qq_stage_
 		goto out;
 	/* An existing workspace is locked (and swept) before its manifest is trusted. */
 	if (!o->check_only && (stat(s->val[QQ_SET_WORKSPACE], &st) == 0 || errno != ENOENT)) {
-		if (qq_ws_begin(&ws, s->val[QQ_SET_WORKSPACE], 0, e) != 0)
+		if (qq_ws_begin(&ws, s->val[QQ_SET_WORKSPACE], 1, e) != 0)
 			goto out;
 		opened = 1;
 		if (qq_ws_path(&ws, QQ_STAGE_DIR "/" MANIFEST, path, sizeof(path), e) != 0)
