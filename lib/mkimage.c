@@ -698,7 +698,7 @@ write_initrd(struct ctx *c, const struct base *b, const char *out, struct qq_err
 		rc = qq_err_sys(e, QQ_EXIT_RUNTIME, "unable to write %s", tmp);
 		goto done;
 	}
-	if ((rc = qq_cpio_write(fd, v, n, e)) != 0)
+	if ((rc = qq_cpio_write(fd, v, n, e)) != 0 || (rc = qq_sig_check(e)) != 0)
 		goto done;
 	if (fchmod(fd, 0644) == -1 || close(fd) == -1) {
 		fd = -1;

@@ -610,6 +610,8 @@ restage(struct qq_ws *ws, struct items *it, const char *arch, struct qq_err *e)
 	for (i = 0; i < it->n; i++) {
 		struct item *x = &it->v[i];
 
+		if (qq_sig_check(e) != 0)	/* interrupted: staging.new goes below */
+			goto fail;
 		if ((size_t)snprintf(dst, sizeof(dst), "%s%s", tmp, x->guest) >= sizeof(dst)) {
 			qq_err_set(e, QQ_EXIT_INPUT, "path too long: %s%s", tmp, x->guest);
 			goto fail;
@@ -625,7 +627,7 @@ restage(struct qq_ws *ws, struct items *it, const char *arch, struct qq_err *e)
 		if (copy_one(x, dst, e) != 0)
 			goto fail;
 	}
-	if (qq_file_join(dst, sizeof(dst), tmp, MANIFEST, e) != 0)
+	if (qq_sig_check(e) != 0 || qq_file_join(dst, sizeof(dst), tmp, MANIFEST, e) != 0)
 		goto fail;
 	if (write_manifest(dst, it, arch, e) != 0)
 		goto fail;
@@ -639,6 +641,7 @@ restage(struct qq_ws *ws, struct items *it, const char *arch, struct qq_err *e)
 	return 0;
 fail:
 	(void)qq_file_rmtree(tmp);
+	(void)qq_sig_check(e);	/* a copy cut short by a signal: say so, 128+n */
 	return e->status;
 }
 
