@@ -335,6 +335,19 @@ build(const struct qq_settings *s, struct inputs *in, const struct qq_cmdline_op
 	if (!o->detach)
 		return push(c, e, "-nographic") != 0 || push(c, e, "-serial") != 0 ||
 		    push(c, e, "mon:stdio") != 0 ? e->status : 0;
+	/*
+	 * A guest that panics must end the wait at once (qq-spawn(1), guest-panicked):
+	 * a pvpanic device reports it over QMP (GUEST_PANICKED, run state
+	 * guest-panicked; QEMU's docs/specs/pvpanic.rst: "pvpanic" is the ISA device
+	 * of x86 machines, "pvpanic-pci" works on any machine with a PCI bus, which
+	 * virt has), and -no-reboot turns a guest that reboots after its panic
+	 * (Linux panic=N) into a QEMU that exits. Detached only: at a console, a
+	 * user's reboot stays a reboot. On aarch64 the PCI device takes no
+	 * virtio-mmio slot: the blk, net, rng transport order is kept.
+	 */
+	if (push(c, e, "-device") != 0 || push(c, e, "%s", x86 ? "pvpanic" : "pvpanic-pci") != 0 ||
+	    push(c, e, "-no-reboot") != 0)
+		return e->status;
 	/* -serial file: takes the rest literally (QEMU 7.2): no comma doubling there. */
 	if (push(c, e, "-display") != 0 || push(c, e, "none") != 0 ||
 	    push(c, e, "-serial") != 0 || push(c, e, "file:%s/serial.log", ws) != 0 ||

@@ -898,8 +898,20 @@ qq_spawn_result_free(struct qq_spawn_result *r)
 void
 qq_spawn_report(FILE *fp, const struct qq_spawn_result *r, int rc, int verbose)
 {
-	if (rc != 0 && r->console_tail != NULL)
-		fprintf(fp, "%s\n", r->console_tail);
+	if (rc != 0 && r->console_tail != NULL) {
+		/* The guest's words, line by line, escaped: an ESC never reaches the terminal raw. */
+		char line[QQ_ERR_MAX], shown[QQ_ERR_MAX];
+		const char *p = r->console_tail;
+
+		while (*p != '\0') {
+			size_t len = strcspn(p, "\n");
+
+			snprintf(line, sizeof(line), "%.*s", (int)len, p);
+			qq_err_vis(shown, sizeof(shown), line, 0);
+			fprintf(fp, "%s\n", shown);
+			p += len + (p[len] == '\n');
+		}
+	}
 	if (r->retried_tcg)
 		fputs("qq-spawn: KVM failed at run time (QMP status internal-error); "
 		    "retried under TCG\n", fp);
