@@ -303,6 +303,8 @@ int	 qq_cli_number(const char *opt, const char *arg, long long lo, long long hi,
 	    const char *unit, int *out, struct qq_err *e);
 /* A timeout option in milliseconds, 0 to one hour (qq-stop's and qq-run's ladder bounds). */
 int	 qq_cli_ms(const char *opt, const char *arg, int *out, struct qq_err *e);
+/* --help's list of the setting options (from the settings table) and the man page to read. */
+void	 qq_cli_help_settings(FILE *fp, const char *page);
 /* Writes the facts when rc is 0, else reports e; frees f; returns the exit status. */
 int	 qq_cli_end(const char *prog, struct qq_facts *f, int rc, const struct qq_err *e);
 

@@ -33,6 +33,11 @@ expect 3 qq-run --wait-ssh=0 prog/hello && err_has 'bad --wait-ssh "0"'
 expect 3 qq-run --powerdown-timeout soon stop && err_has 'bad --powerdown-timeout "soon"'
 [ ! -e "$HOME/.ssh" ] || fail "a bad value still created an ssh key"
 
+# --help lists the setting options and names the man page.
+expect 0 qq-run --help && out_has "See qq-run(1) for every option, the facts and the exit statuses."
+grep -q -- "^  --qnx-root VALUE .*QNX_ROOT, default ~/qnx800\$" "$T/out" || fail "--help lacks --qnx-root"
+grep -q -- "^  --ssh-port VALUE .*QNX_QEMU_SSH_PORT, default 2222\$" "$T/out" || fail "--help lacks --ssh-port"
+
 # A dry run checks, says what it would do, prints the argv, and writes nothing.
 expect 0 qq-run -n -v --accel tcg --workspace ws --builder initramfs --base base \
     prog/hello --tests prog/tests
