@@ -10,6 +10,7 @@
 #include <limits.h>
 #include <sha2.h>
 #include <spawn.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -430,9 +431,14 @@ run_mkqnximage(struct ctx *c, const struct sdp *sdp, char *const args[], size_t 
 		errno = rc;
 		return qq_err_sys(e, QQ_EXIT_RUNTIME, "unable to run %s", bash);
 	}
-	while (waitpid(pid, &ws, 0) == -1)
+	while (waitpid(pid, &ws, 0) == -1) {
 		if (errno != EINTR)
 			return qq_err_sys(e, QQ_EXIT_RUNTIME, "unable to wait for mkqnximage");
+		if (qq_sig_caught())	/* interrupted: end mkqnximage too, then report 128+n */
+			(void)kill(pid, SIGTERM);
+	}
+	if (qq_sig_check(e) != 0)
+		return e->status;
 	if ((rc = qq_err_wstatus(ws)) != 0) {
 		show_tail(c->talk, log);
 		return qq_err_set(e, QQ_EXIT_RUNTIME, "mkqnximage failed (exit %d); its log is %s",
