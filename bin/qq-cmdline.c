@@ -60,7 +60,7 @@ main(int argc, char *argv[])
 	if ((rc = qq_cli_begin(&f, &e)) == 0)
 		rc = qq_cmdline_build(&s, &f, &o, &c, &e);
 	for (i = 0; i < c.nwarn; i++)
-		fprintf(stderr, "%s: warning: %s\n", prog, c.warn[i]);
+		qq_err_say(stderr, prog, "warning: %s", c.warn[i]);
 	if (rc == 0)
 		rc = qq_quote_argv(stdout, c.argv, nul, &e);
 	qq_cmdline_free(&c);

@@ -54,6 +54,6 @@ main(int argc, char *argv[])
 		usage(stderr, QQ_EXIT_USAGE);
 	if ((rc = qq_cli_begin(&f, &e)) == 0 &&
 	    (rc = qq_accel_facts(&s, &f, &acc, &e)) == 0 && acc.warned)
-		fprintf(stderr, "%s: warning: using tcg: %s\n", prog, acc.reason);
+		qq_err_say(stderr, prog, "warning: using tcg: %s", acc.reason);
 	return qq_cli_end(prog, &f, rc, &e);
 }

@@ -52,8 +52,8 @@ main(int argc, char *argv[])
 		usage(stderr, QQ_EXIT_USAGE);
 	if ((rc = qq_cli_begin(&f, &e)) == 0 &&
 	    (rc = qq_keygen_facts(&s, &f, &key, &e)) == 0 && key.created && isatty(STDERR_FILENO))
-		fprintf(stderr, "%s: created %s\n", prog, key.key);
+		qq_err_say(stderr, prog, "created %s", key.key);
 	if (rc == 0 && *key.warn)
-		fprintf(stderr, "%s: warning: %s\n", prog, key.warn);
+		qq_err_say(stderr, prog, "warning: %s", key.warn);
 	return qq_cli_end(prog, &f, rc, &e);
 }

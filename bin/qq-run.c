@@ -22,9 +22,11 @@ static const char usage_line[] =
 static void __attribute__((noreturn))
 usage(FILE *fp, int status)
 {
-	/* A usage error gets one line; --help the whole synopsis. */
+	/* A usage error gets one line; --help the whole synopsis and the setting options. */
 	fputs(status == 0 ? usage_line : "usage: qq-run [-0dnv] [options] PROGRAM | stop | clean | "
 	    "ssh [COMMAND] (qq-run --help)\n", fp);
+	if (status == 0)
+		qq_cli_help_settings(fp, "qq-run(1)");
 	exit(status);
 }
 

@@ -216,7 +216,7 @@ qq_accel_detect(struct qq_settings *s, const struct qq_facts *f, struct qq_accel
     struct qq_err *e)
 {
 	const char *want;
-	char reason[QQ_ERR_MAX];
+	char reason[QQ_ERR_MAX], path[PATH_MAX];
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -231,6 +231,9 @@ qq_accel_detect(struct qq_settings *s, const struct qq_facts *f, struct qq_accel
 		    source_name(s));
 		return 0;
 	}
+	/* Whatever the host, the QEMU that will run must exist and be a program (126, 127). */
+	if (qq_proc_runnable(s->val[QQ_SET_QEMU], "QEMU", path, sizeof(path), e) != 0)
+		return e->status;
 	if ((rc = qq_accel_probe(s->val[QQ_SET_ARCH], s->val[QQ_SET_QEMU], reason,
 	    sizeof(reason), e)) == -1)
 		return e->status;

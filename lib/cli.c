@@ -51,6 +51,7 @@ int
 qq_cli_begin(struct qq_facts *f, struct qq_err *e)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	qq_sig_catch();
 	return qq_facts_read_stdin(f, e);
 }
 
@@ -65,6 +66,24 @@ qq_cli_end(const char *prog, struct qq_facts *f, int rc, const struct qq_err *e)
 	}
 	qq_facts_free(f);
 	if (rc != 0)
-		return qq_err_report(prog, e);
-	return 0;
+		rc = qq_err_report(prog, e);
+	/* A signal ends the program by that signal, after its cleanup (sig.c). */
+	qq_sig_reraise();
+	return rc;
+}
+
+void
+qq_cli_help_settings(FILE *fp, const char *page)
+{
+	fputs("setting options (option > fact > environment > default):\n", fp);
+	for (size_t i = 0; i < QQ_SET__COUNT; i++) {
+		const struct qq_setting_def *d = &qq_settings_table[i];
+		char opt[32];
+
+		snprintf(opt, sizeof(opt), "--%s VALUE", d->option);
+		fprintf(fp, "  %-20s %s; fact %s, %s, default %s\n", opt, d->what, d->fact, d->env,
+		    d->def != NULL ? d->def : i == QQ_SET_QEMU ? "qemu-system-ARCH" :
+		    "~/.ssh/id_ed25519, else ~/.ssh/id_rsa");
+	}
+	fprintf(fp, "See %s for every option, the facts and the exit statuses.\n", page);
 }

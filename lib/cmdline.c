@@ -266,8 +266,16 @@ resolve(struct qq_settings *s, const struct qq_facts *f, const struct qq_cmdline
 			strlcat(c->warn[c->nwarn++], acc.reason, sizeof(c->warn[0]));
 		}
 		strlcpy(in->accel, acc.accel, sizeof(in->accel));
-	} else
+	} else {
+		/*
+		 * kvm asked for by option or environment is probed as qq-detect-accel
+		 * would (QQ_EXIT_NO when unusable, qq.7); an accel fact is such a verdict.
+		 */
+		if (strcmp(s->val[QQ_SET_ACCEL], "kvm") == 0 && s->src[QQ_SET_ACCEL] != QQ_SRC_FACT &&
+		    qq_accel_detect(s, f, &acc, e) != 0)
+			return e->status;
 		strlcpy(in->accel, s->val[QQ_SET_ACCEL], sizeof(in->accel));
+	}
 	in->machine[0] = '\0';
 	if (strcmp(s->val[QQ_SET_ARCH], "aarch64") == 0) {
 		if (qq_cmdline_machine(s->val[QQ_SET_QEMU], in->machine, sizeof(in->machine),
@@ -329,6 +337,19 @@ build(const struct qq_settings *s, struct inputs *in, const struct qq_cmdline_op
 	if (!o->detach)
 		return push(c, e, "-nographic") != 0 || push(c, e, "-serial") != 0 ||
 		    push(c, e, "mon:stdio") != 0 ? e->status : 0;
+	/*
+	 * A guest that panics must end the wait at once (qq-spawn(1), guest-panicked):
+	 * a pvpanic device reports it over QMP (GUEST_PANICKED, run state
+	 * guest-panicked; QEMU's docs/specs/pvpanic.rst: "pvpanic" is the ISA device
+	 * of x86 machines, "pvpanic-pci" works on any machine with a PCI bus, which
+	 * virt has), and -no-reboot turns a guest that reboots after its panic
+	 * (Linux panic=N) into a QEMU that exits. Detached only: at a console, a
+	 * user's reboot stays a reboot. On aarch64 the PCI device takes no
+	 * virtio-mmio slot: the blk, net, rng transport order is kept.
+	 */
+	if (push(c, e, "-device") != 0 || push(c, e, "%s", x86 ? "pvpanic" : "pvpanic-pci") != 0 ||
+	    push(c, e, "-no-reboot") != 0)
+		return e->status;
 	/* -serial file: takes the rest literally (QEMU 7.2): no comma doubling there. */
 	if (push(c, e, "-display") != 0 || push(c, e, "none") != 0 ||
 	    push(c, e, "-serial") != 0 || push(c, e, "file:%s/serial.log", ws) != 0 ||

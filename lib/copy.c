@@ -26,6 +26,10 @@ rw_copy(int in, int out)
 	if ((buf = malloc(RW_CHUNK)) == NULL)
 		return -1;
 	for (;;) {
+		if (qq_sig_caught()) {	/* stop early: the caller removes its partial copy */
+			errno = EINTR;
+			break;
+		}
 		if ((n = read(in, buf, RW_CHUNK)) == -1) {
 			if (errno == EINTR)
 				continue;
@@ -69,7 +73,12 @@ qq_copy_fd(int in, int out, int *how)
 	if (how != NULL)
 		*how = QQ_COPY_RANGE;
 	for (;;) {
-		n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
+		/* In bounded chunks, so that a signal (sig.c) stops a large copy early. */
+		if (qq_sig_caught()) {
+			errno = EINTR;
+			return -1;
+		}
+		n = copy_file_range(in, NULL, out, NULL, 64 << 20, 0);
 		if (n > 0) {
 			first = 0;
 			continue;

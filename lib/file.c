@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <ftw.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -62,8 +63,10 @@ qq_file_read(const char *path, size_t max, char **bufp, size_t *lenp, struct qq_
 	ssize_t n;
 	int fd;
 
+	/* A path that names no readable file is the user's input, not the system failing. */
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return qq_err_sys(e, errno == ENOENT ? QQ_EXIT_INPUT : QQ_EXIT_RUNTIME,
+		return qq_err_sys(e, errno == ENOENT || errno == ENOTDIR || errno == ELOOP ||
+		    errno == EACCES || errno == ENAMETOOLONG ? QQ_EXIT_INPUT : QQ_EXIT_RUNTIME,
 		    "unable to read %s", path);
 	for (;;) {
 		if (len + 1 >= cap) {
@@ -174,4 +177,23 @@ qq_file_abspath(const char *path, char *out, size_t outsz, struct qq_err *e)
 		o[olen++] = '/';
 	o[olen] = '\0';
 	return 0;
+}
+
+static int
+rm_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path) == -1 && errno != ENOENT ? -1 : 0;
+}
+
+int
+qq_file_rmtree(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) == -1)
+		return errno == ENOENT ? 0 : -1;
+	return nftw(path, rm_cb, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
 }

@@ -257,7 +257,9 @@ qq_mkimage_facts(struct qq_settings *s, struct qq_facts *f, const struct qq_mkim
 	    read_pubkey(o, f, c->pubkey, sizeof(c->pubkey), e) != 0)
 		goto out;
 	strlcpy(r->builder, builder, sizeof(r->builder));
-	if (qq_ws_open(&c->ws, s->val[QQ_SET_WORKSPACE], 1, e) != 0 || qq_ws_lock(&c->ws, e) != 0)
+	/* Everything the build needs is checked before the workspace is touched. */
+	if (qq_mkimage_plan(s, f, o, builder, sizeof(builder), e) != 0 ||
+	    qq_ws_begin(&c->ws, s->val[QQ_SET_WORKSPACE], 1, e) != 0)
 		goto out;
 	if (qq_mkimage_wpath(c, DIGESTS_FILE, path, sizeof(path), e) != 0 ||
 	    qq_digest_load(&c->dc, path, e) != 0)
@@ -332,7 +334,9 @@ qq_mkimage_plan(struct qq_settings *s, struct qq_facts *f, const struct qq_mkima
 	struct qq_mkimage_ctx *c;
 	int rc;
 
+	/* What a build would refuse, checked without writing: the same calls, in the same order. */
 	if (qq_mkimage_builder(o->builder, builder, buildersz, e) != 0 ||
+	    qq_settings_get(s, QQ_SET_ARCH, f, e) != 0 ||
 	    qq_settings_get(s, QQ_SET_WORKSPACE, f, e) != 0)
 		return e->status;
 	b = find_builder(builder);
@@ -343,11 +347,17 @@ qq_mkimage_plan(struct qq_settings *s, struct qq_facts *f, const struct qq_mkima
 	c->s = s;
 	c->f = f;
 	c->o = o;
-	strlcpy(c->ws.path, s->val[QQ_SET_WORKSPACE], sizeof(c->ws.path));
 	e->status = 0;
-	rc = b->plan(c, e);
+	if ((o->ssh_pubkey != NULL || qq_facts_get(f, "ssh_pubkey") != NULL) &&
+	    read_pubkey(o, f, c->pubkey, sizeof(c->pubkey), e) != 0)
+		rc = e->status;
+	else if (qq_ws_check(&c->ws, s->val[QQ_SET_WORKSPACE], e) != 0)
+		rc = e->status;
+	else
+		rc = b->plan(c, e);
 	if (b->done != NULL)
 		b->done(c);
+	qq_digest_free(&c->dc);
 	free(c);
 	return rc;
 }

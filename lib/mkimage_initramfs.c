@@ -35,14 +35,22 @@ base_read(const struct qq_mkimage_opts *o, struct base *b, struct qq_err *e)
 {
 	const char *dir = o->base;
 	char path[PATH_MAX], *buf = NULL;
+	struct stat st;
 	size_t len;
 
 	if (dir == NULL && ((dir = getenv("QNX_QEMU_BASE")) == NULL || *dir == '\0'))
 		return qq_err_set(e, QQ_EXIT_INPUT, "the initramfs builder needs a base guest: "
 		    "build one with qq-mkbase (qq-mkbase x86_64 DIR), then give --base DIR "
 		    "(holding vmlinuz, initrd.img and append) or set QNX_QEMU_BASE");
-	if (qq_file_abspath(dir, b->dir, sizeof(b->dir), e) != 0 ||
-	    qq_file_join(b->kernel, sizeof(b->kernel), b->dir, "vmlinuz", e) != 0 ||
+	if (qq_file_abspath(dir, b->dir, sizeof(b->dir), e) != 0)
+		return e->status;
+	if (stat(b->dir, &st) == -1)
+		return qq_err_sys(e, errno == ENOENT || errno == ENOTDIR || errno == EACCES ?
+		    QQ_EXIT_INPUT : QQ_EXIT_RUNTIME, "unable to read base guest %s", b->dir);
+	if (!S_ISDIR(st.st_mode))
+		return qq_err_set(e, QQ_EXIT_INPUT, "bad base guest %s: not a directory (a base "
+		    "guest holds vmlinuz, initrd.img and append; qq-mkbase builds one)", b->dir);
+	if (qq_file_join(b->kernel, sizeof(b->kernel), b->dir, "vmlinuz", e) != 0 ||
 	    qq_file_join(b->initrd, sizeof(b->initrd), b->dir, "initrd.img", e) != 0 ||
 	    qq_file_join(path, sizeof(path), b->dir, "append", e) != 0)
 		return e->status;
@@ -241,7 +249,7 @@ write_initrd(struct qq_mkimage_ctx *c, const struct base *b, const char *out, st
 		rc = qq_err_sys(e, QQ_EXIT_RUNTIME, "unable to write %s", tmp);
 		goto done;
 	}
-	if ((rc = qq_cpio_write(fd, v, n, e)) != 0)
+	if ((rc = qq_cpio_write(fd, v, n, e)) != 0 || (rc = qq_sig_check(e)) != 0)
 		goto done;
 	if (fchmod(fd, 0644) == -1 || close(fd) == -1) {
 		fd = -1;

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -382,9 +383,14 @@ run_mkqnximage(struct qq_mkimage_ctx *c, const struct qnx *q, struct qq_err *e)
 		errno = rc;
 		return qq_err_sys(e, QQ_EXIT_RUNTIME, "unable to run %s", bash);
 	}
-	while (waitpid(pid, &ws, 0) == -1)
+	while (waitpid(pid, &ws, 0) == -1) {
 		if (errno != EINTR)
 			return qq_err_sys(e, QQ_EXIT_RUNTIME, "unable to wait for mkqnximage");
+		if (qq_sig_caught())	/* interrupted: end mkqnximage too, then report 128+n */
+			(void)kill(pid, SIGTERM);
+	}
+	if (qq_sig_check(e) != 0)
+		return e->status;
 	if ((rc = qq_err_wstatus(ws)) != 0) {
 		/* Shown even when quiet (qq-run in CI): without it the failure says nothing. */
 		show_tail(c->talk != NULL ? c->talk : c->o->errors, log);
@@ -540,8 +546,39 @@ facts(struct qq_mkimage_ctx *c, struct qq_err *e)
 static int
 plan(struct qq_mkimage_ctx *c, struct qq_err *e)
 {
-	/* The options are checked now, so that a dry run refuses what a run would. */
+	struct qq_mkimage_file *mf;
+	struct qnx *q;
+	char *snippet = NULL;
+	size_t i, k = 0;
+	int rc = 0;
+
+	/*
+	 * What a build would refuse, checked now without writing, so that a dry run
+	 * refuses what a run would: the options, names the snippet cannot hold (the
+	 * stage facts as the build reads them; their files may not be staged yet), the SDP.
+	 */
 	if (qq_mkimage_qnx_opts_check(c->o, e) != 0)
+		return e->status;
+	if ((mf = calloc(c->f->n ? c->f->n : 1, sizeof(*mf) + 2 * PATH_MAX)) == NULL)
+		return qq_err_sys(e, QQ_EXIT_RUNTIME, "unable to plan the image");
+	for (i = 0; rc == 0 && i < c->f->n; i++) {
+		char *guest = (char *)(mf + c->f->n) + 2 * PATH_MAX * k;
+
+		if (strcmp(c->f->v[i].key, "stage") != 0)
+			continue;
+		rc = qq_stage_parse(c->f->v[i].value, guest, PATH_MAX, guest + PATH_MAX, PATH_MAX, e);
+		mf[k++] = (struct qq_mkimage_file){ .guest = guest, .host = guest + PATH_MAX,
+		    .mode = 0755 };
+	}
+	if (rc == 0)
+		rc = qq_mkimage_snippet(mf, k, &snippet, e);
+	free(snippet);
+	free(mf);
+	if (rc != 0)
+		return rc;
+	if ((q = c->priv = calloc(1, sizeof(*q))) == NULL)
+		return qq_err_sys(e, QQ_EXIT_RUNTIME, "unable to plan the image");
+	if (find_sdp(c, q, e) != 0)
 		return e->status;
 	return set_facts(c->ws.path, c->f, e);
 }

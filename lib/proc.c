@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,8 @@
 #include "qq.h"
 
 extern char **environ;
+
+#define DRAIN_MS 200	/* after the child exits, for what its pipes still hold */
 
 int
 qq_proc_which(const char *argv0, char *out, size_t outsz)
@@ -74,22 +77,49 @@ grow(char **buf, size_t *len, size_t *cap, int fd)
 	return n == 0 ? 0 : 1;
 }
 
+/* Kills a child we gave up on (timeout, signal) and reaps it. */
+static void
+kill_child(pid_t pid)
+{
+	(void)kill(pid, SIGKILL);
+	while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
+		;
+}
+
+/* What is left of a deadline in ms for poll(2): -1 none; 0 passed. */
+static int
+left_ms(long long deadline)
+{
+	long long left;
+
+	if (deadline < 0)
+		return -1;
+	left = deadline - qq_vm_now_ms();
+	return left <= 0 ? 0 : left > 60000 ? 60000 : (int)left;
+}
+
 int
 qq_proc_run(char *const argv[], char *const envp[], struct qq_proc_out *r, struct qq_err *e)
 {
+	return qq_proc_run_for(argv, envp, QQ_PROC_TIMEOUT_MS, r, e);
+}
+
+int
+qq_proc_run_for(char *const argv[], char *const envp[], int timeout_ms, struct qq_proc_out *r,
+    struct qq_err *e)
+{
 	posix_spawn_file_actions_t fa;
-	struct pollfd pfd[2];
+	struct pollfd pfd[3];
 	char path[PATH_MAX];
 	size_t cap[2] = { 0, 0 };
 	int out[2] = { -1, -1 }, err[2] = { -1, -1 };
-	int rc, ws, open_fds;
+	int rc, ws, open_fds, pidfd = -1, exited = 0;
+	long long deadline = timeout_ms < 0 ? -1 : qq_vm_now_ms() + timeout_ms, drain = -1;
 	pid_t pid;
 
 	memset(r, 0, sizeof(*r));
-	if (qq_proc_which(argv[0], path, sizeof(path)) == -1)
-		return qq_err_sys(e, QQ_EXIT_NOTFOUND, "unable to find %s", argv[0]);
-	if (access(path, X_OK) == -1)
-		return qq_err_sys(e, QQ_EXIT_NOEXEC, "unable to run %s", path);
+	if (qq_proc_runnable(argv[0], NULL, path, sizeof(path), e) != 0)
+		return e->status;
 	if (pipe2(out, O_CLOEXEC) == -1 || pipe2(err, O_CLOEXEC) == -1) {
 		qq_err_sys(e, QQ_EXIT_RUNTIME, "unable to run %s", argv[0]);
 		goto fail;
@@ -109,14 +139,43 @@ qq_proc_run(char *const argv[], char *const envp[], struct qq_proc_out *r, struc
 		    "unable to run %s", path);
 		goto fail;
 	}
+	/*
+	 * Every wait is bounded: by the deadline, by a signal (sig.c), and by the
+	 * child's exit: a grandchild that keeps our pipes open (a daemon that did not
+	 * close stderr) gets DRAIN_MS to finish writing, then we stop reading.
+	 */
+	pidfd = qq_vm_pidfd(pid);
 	pfd[0].fd = out[0];
 	pfd[1].fd = err[0];
-	pfd[0].events = pfd[1].events = POLLIN;
-	for (open_fds = 2; open_fds > 0; ) {
-		if (poll(pfd, 2, -1) == -1) {
+	pfd[2].fd = pidfd;
+	pfd[0].events = pfd[1].events = pfd[2].events = POLLIN;
+	for (open_fds = 2; open_fds > 0 || (!exited && pidfd != -1); ) {
+		int wait = left_ms(deadline);
+
+		if (qq_sig_check(e) != 0) {
+			kill_child(pid);
+			goto fail;
+		}
+		if (wait == 0) {
+			kill_child(pid);
+			qq_err_set(e, QQ_EXIT_RUNTIME, "%s did not finish within %d s; killed", path,
+			    timeout_ms / 1000);
+			goto fail;
+		}
+		if (exited) {
+			if (left_ms(drain) == 0)
+				break;
+			wait = wait < 0 || left_ms(drain) < wait ? left_ms(drain) : wait;
+		}
+		if (poll(pfd, 3, wait) == -1) {
 			if (errno == EINTR)
 				continue;
 			break;
+		}
+		if (pfd[2].fd != -1 && pfd[2].revents != 0) {
+			exited = 1;
+			pfd[2].fd = -1;
+			drain = qq_vm_now_ms() + DRAIN_MS;
 		}
 		for (int i = 0; i < 2; i++) {
 			char **b = i ? &r->errout : &r->out;
@@ -138,6 +197,8 @@ qq_proc_run(char *const argv[], char *const envp[], struct qq_proc_out *r, struc
 	r->status = qq_err_wstatus(ws);
 	close(out[0]);
 	close(err[0]);
+	if (pidfd != -1)
+		close(pidfd);
 	/* Callers may always treat out and errout as strings. */
 	if ((r->out == NULL && (r->out = strdup("")) == NULL) ||
 	    (r->errout == NULL && (r->errout = strdup("")) == NULL)) {
@@ -152,6 +213,8 @@ fail:
 		if (err[i] != -1)
 			close(err[i]);
 	}
+	if (pidfd != -1)
+		close(pidfd);
 	qq_proc_out_free(r);
 	return e->status;
 }
@@ -163,4 +226,22 @@ qq_proc_out_free(struct qq_proc_out *r)
 	free(r->errout);
 	r->out = r->errout = NULL;
 	r->outlen = r->errlen = 0;
+}
+
+int
+qq_proc_runnable(const char *argv0, const char *what, char *path, size_t pathsz,
+    struct qq_err *e)
+{
+	struct stat st;
+
+	if (qq_proc_which(argv0, path, pathsz) == -1)
+		return qq_err_sys(e, QQ_EXIT_NOTFOUND, "unable to find %s%s%s", what ? what : "",
+		    what ? " " : "", argv0);
+	if (stat(path, &st) == -1 || access(path, X_OK) == -1)
+		return qq_err_sys(e, QQ_EXIT_NOEXEC, "unable to run %s%s%s", what ? what : "",
+		    what ? " " : "", path);
+	if (!S_ISREG(st.st_mode))
+		return qq_err_set(e, QQ_EXIT_NOEXEC, "unable to run %s%s%s: not a regular file",
+		    what ? what : "", what ? " " : "", path);
+	return 0;
 }

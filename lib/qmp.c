@@ -13,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "qq.h"
 
 /* Reads one line (without its newline) before the deadline; the line stays in q->buf. */
@@ -91,25 +93,62 @@ send_all(struct qq_qmp *q, const char *s, long long deadline, struct qq_err *e)
 	return 0;
 }
 
+/*
+ * The kind of one QMP line, by its top-level member (QEMU's docs/interop/qmp-spec:
+ * a server message is a JSON object holding exactly one of "QMP" (greeting),
+ * "return", "error" (with "desc") or "event"). Parsed with jansson, so a key name
+ * inside a string value never counts (https://jansson.readthedocs.io/en/latest/apiref.html).
+ */
+int
+qq_qmp_kind(const char *line, char *desc, size_t descsz)
+{
+	json_t *root, *v;
+	int kind = QQ_QMP_OTHER;
+
+	if (desc != NULL && descsz > 0)
+		*desc = '\0';
+	if ((root = json_loads(line, JSON_REJECT_DUPLICATES, NULL)) == NULL)
+		return QQ_QMP_OTHER;
+	if (!json_is_object(root))
+		goto out;
+	if (json_object_get(root, "QMP") != NULL)
+		kind = QQ_QMP_GREETING;
+	else if (json_object_get(root, "return") != NULL)
+		kind = QQ_QMP_RETURN;
+	else if ((v = json_object_get(root, "event")) != NULL) {
+		kind = QQ_QMP_EVENT;
+		if (json_is_string(v) && desc != NULL && descsz > 0)
+			strlcpy(desc, json_string_value(v), descsz);
+	} else if ((v = json_object_get(root, "error")) != NULL) {
+		kind = QQ_QMP_ERROR;
+		v = json_is_object(v) ? json_object_get(v, "desc") : NULL;
+		if (desc != NULL && descsz > 0)
+			strlcpy(desc, json_is_string(v) ? json_string_value(v) : "unknown error",
+			    descsz);
+	}
+out:
+	json_decref(root);
+	return kind;
+}
+
 /* Waits for the reply to the last command: a "return" or "error" line; events are skipped. */
 static int
 await_reply(struct qq_qmp *q, long long deadline, char **reply, struct qq_err *e)
 {
 	char desc[256];
 	size_t len;
+	int kind;
 
 	for (;;) {
 		if (read_line(q, deadline, &len, e) != 0)
 			return e->status;
-		if (strstr(q->buf, "\"return\"") != NULL && strstr(q->buf, "\"event\"") == NULL)
+		if ((kind = qq_qmp_kind(q->buf, desc, sizeof(desc))) == QQ_QMP_RETURN)
 			break;
-		if (strncmp(q->buf, "{\"error\"", 8) == 0) {
-			if (qq_qmp_string(q->buf, "desc", desc, sizeof(desc)) == -1)
-				strlcpy(desc, "unknown error", sizeof(desc));
+		if (kind == QQ_QMP_ERROR) {
 			consume(q, len);
 			return qq_err_set(e, QQ_EXIT_RUNTIME, "QMP error: %s", desc);
 		}
-		consume(q, len);	/* an event or the greeting */
+		consume(q, len);	/* an event, the greeting, or a line that is not QMP */
 	}
 	if (reply != NULL && (*reply = strdup(q->buf)) == NULL) {
 		consume(q, len);
@@ -143,7 +182,7 @@ qq_qmp_open(struct qq_qmp *q, const char *path, int timeout_ms, struct qq_err *e
 	/* The greeting is the first line: {"QMP": {...}}. */
 	if (read_line(q, deadline, &len, e) != 0)
 		goto fail;
-	if (strncmp(q->buf, "{\"QMP\"", 6) != 0) {
+	if (qq_qmp_kind(q->buf, NULL, 0) != QQ_QMP_GREETING) {
 		qq_err_set(e, QQ_EXIT_RUNTIME, "%s does not speak QMP", path);
 		goto fail;
 	}
@@ -189,61 +228,36 @@ qq_qmp_close(struct qq_qmp *q)
 	q->len = 0;
 }
 
+/* Depth first through objects (member order), never into strings: the first key holding a string. */
+static const char *
+find_string(json_t *v, const char *key, int depth)
+{
+	const char *k, *found;
+	json_t *m;
+
+	if (!json_is_object(v) || depth > 32)
+		return NULL;
+	if ((m = json_object_get(v, key)) != NULL)
+		return json_is_string(m) ? json_string_value(m) : NULL;
+	json_object_foreach(v, k, m)
+		if ((found = find_string(m, key, depth + 1)) != NULL)
+			return found;
+	return NULL;
+}
+
 int
 qq_qmp_string(const char *json, const char *key, char *out, size_t outsz)
 {
-	char pat[128];
-	const char *p;
-	size_t o = 0;
+	json_t *root;
+	const char *v;
+	int rc = -1;
 
-	if ((size_t)snprintf(pat, sizeof(pat), "\"%s\"", key) >= sizeof(pat) || outsz == 0)
+	if (outsz == 0 || (root = json_loads(json, JSON_REJECT_DUPLICATES, NULL)) == NULL)
 		return -1;
-	if ((p = strstr(json, pat)) == NULL)
-		return -1;
-	p += strlen(pat);
-	while (*p == ' ' || *p == '\t')
-		p++;
-	if (*p++ != ':')
-		return -1;
-	while (*p == ' ' || *p == '\t')
-		p++;
-	if (*p++ != '"')
-		return -1;
-	for (; *p != '"'; p++) {
-		char c = *p;
-
-		if (c == '\0')
-			return -1;
-		if (c == '\\') {
-			switch (*++p) {
-			case 'n': c = '\n'; break;
-			case 'r': c = '\r'; break;
-			case 't': c = '\t'; break;
-			case 'b': c = '\b'; break;
-			case 'f': c = '\f'; break;
-			case '"': case '\\': case '/': c = *p; break;
-			case 'u':
-				/* Only ASCII escapes occur in what we read; others become '?'. */
-				if (strspn(p + 1, "0123456789abcdefABCDEF") < 4)
-					return -1;
-				{
-					char hex[5] = { p[1], p[2], p[3], p[4], '\0' };
-					unsigned long v = strtoul(hex, NULL, 16);
-
-					c = v > 0 && v < 0x80 ? (char)v : '?';
-				}
-				p += 4;
-				break;
-			default:
-				return -1;
-			}
-		}
-		if (o + 1 >= outsz)
-			return -1;
-		out[o++] = c;
-	}
-	out[o] = '\0';
-	return 0;
+	if ((v = find_string(root, key, 0)) != NULL && strlcpy(out, v, outsz) < outsz)
+		rc = 0;
+	json_decref(root);
+	return rc;
 }
 
 int

@@ -39,10 +39,35 @@ int	 qq_err_set(struct qq_err *e, int status, const char *fmt, ...)
 /* Same, appending ": strerror(errno)"; errno is read on entry. */
 int	 qq_err_sys(struct qq_err *e, int status, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
+/*
+ * The one escaping function for what messages show: control characters and
+ * bytes outside ASCII as C escapes (\n, \t, \033) via strnvis(3), backslash
+ * doubled; quoted also escapes '"'. out is always NUL-terminated (cut to fit).
+ * qq_err_set and qq_err_sys apply it to a message that needs it.
+ */
+void	 qq_err_vis(char *out, size_t outsz, const char *in, int quoted);
+/* Prints "prog: " and the formatted line, escaped like a message (warnings, progress). */
+void	 qq_err_say(FILE *fp, const char *prog, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
 /* Prints "prog: msg" on stderr; returns e->status (for "return qq_err_report()"). */
 int	 qq_err_report(const char *prog, const struct qq_err *e);
 /* The exit status of a child from a waitpid(2) status: code, or 128+signal. */
 int	 qq_err_wstatus(int wstatus);
+
+/*
+ * sig.c: SIGINT, SIGTERM and SIGHUP as a request to stop: long loops (copies,
+ * children, staging) check it, clean up and fail with 128+n; main re-raises it.
+ */
+/* Records sig as caught (async-signal-safe: for a module's own handler). */
+void	 qq_sig_note(int sig);
+/* Installs the handler (no SA_RESTART); a second signal kills by the default action. */
+void	 qq_sig_catch(void);
+/* The signal caught so far, or 0. */
+int	 qq_sig_caught(void);
+/* 0, or 128+n with "interrupted by signal n" once a signal was caught. */
+int	 qq_sig_check(struct qq_err *e);
+/* Dies by the caught signal, if any (after the caller cleaned up and reported). */
+void	 qq_sig_reraise(void);
 
 /*
  * facts.c: the key=value protocol between programs (qq.7).
@@ -177,6 +202,8 @@ int	 qq_file_read(const char *path, size_t max, char **bufp, size_t *lenp, struc
 int	 qq_file_mkdirs(const char *path, mode_t mode, struct qq_err *e);
 /* dst = dir "/" name, refusing truncation (QQ_EXIT_INPUT). */
 int	 qq_file_join(char *dst, size_t dstsz, const char *dir, const char *name, struct qq_err *e);
+/* Removes a tree of ours: depth first, never following a link nor crossing a mount; 0 or -1 (errno). */
+int	 qq_file_rmtree(const char *path);
 /* An absolute version of path (not resolving symlinks): cwd prepended, "." and ".." folded. */
 int	 qq_file_abspath(const char *path, char *out, size_t outsz, struct qq_err *e);
 
@@ -198,7 +225,23 @@ struct qq_proc_out {
  */
 int	 qq_proc_run(char *const argv[], char *const envp[], struct qq_proc_out *r,
 	    struct qq_err *e);
+#define QQ_PROC_TIMEOUT_MS 60000	/* qq_proc_run's bound */
+/*
+ * The same, bounded: past timeout_ms (-1: none) the child is killed and the
+ * call fails (QQ_EXIT_RUNTIME); a caught signal (sig.c) kills it too (128+n);
+ * once the child has exited, output still held open by a grandchild is read
+ * for a moment, not waited for.
+ */
+int	 qq_proc_run_for(char *const argv[], char *const envp[], int timeout_ms,
+	    struct qq_proc_out *r, struct qq_err *e);
 void	 qq_proc_out_free(struct qq_proc_out *r);
+/*
+ * argv0 found (path gets it) and runnable: QQ_EXIT_NOTFOUND when it is not
+ * found, QQ_EXIT_NOEXEC when it is not an executable regular file (execve(2)'s
+ * rules); what ("QEMU") names it in the message, or NULL.
+ */
+int	 qq_proc_runnable(const char *argv0, const char *what, char *path, size_t pathsz,
+	    struct qq_err *e);
 /* Finds argv0 in PATH (or takes it as a path when it holds a '/'); 0, or -1 with errno. */
 int	 qq_proc_which(const char *argv0, char *out, size_t outsz);
 
@@ -222,6 +265,25 @@ int	 qq_ws_open(struct qq_ws *ws, const char *path, int create, struct qq_err *e
 int	 qq_ws_lock(struct qq_ws *ws, struct qq_err *e);
 /* Releases the lock, if held. */
 void	 qq_ws_close(struct qq_ws *ws);
+/*
+ * Refuses (QQ_EXIT_RUNTIME naming the pid) when a VM holds the lock on
+ * ws/output/qemu.pid; reads only. Every step that writes a workspace asks first.
+ */
+int	 qq_ws_idle(const char *ws, struct qq_err *e);
+/*
+ * Removes what a killed step of ours left (WS/staging.new, NAME.tmp*, in the
+ * workspace, output/, local/snippets/ and staging/). Needs the lock: then
+ * nobody else is writing them.
+ */
+int	 qq_ws_sweep(const struct qq_ws *ws, struct qq_err *e);
+/*
+ * What qq_ws_begin(create) would refuse, found without writing anything (dry
+ * runs and qq-run's checks before its first write): not a directory, not ours,
+ * a VM running. Sets ws->path; takes no lock.
+ */
+int	 qq_ws_check(struct qq_ws *ws, const char *path, struct qq_err *e);
+/* What a writing step does first: open (create), lock, qq_ws_idle, qq_ws_sweep. */
+int	 qq_ws_begin(struct qq_ws *ws, const char *path, int create, struct qq_err *e);
 /* out = workspace path "/" rel. */
 int	 qq_ws_path(const struct qq_ws *ws, const char *rel, char *out, size_t outsz,
 	    struct qq_err *e);
@@ -245,6 +307,8 @@ int	 qq_cli_number(const char *opt, const char *arg, long long lo, long long hi,
 	    const char *unit, int *out, struct qq_err *e);
 /* A timeout option in milliseconds, 0 to one hour (qq-stop's and qq-run's ladder bounds). */
 int	 qq_cli_ms(const char *opt, const char *arg, int *out, struct qq_err *e);
+/* --help's list of the setting options (from the settings table) and the man page to read. */
+void	 qq_cli_help_settings(FILE *fp, const char *page);
 /* Writes the facts when rc is 0, else reports e; frees f; returns the exit status. */
 int	 qq_cli_end(const char *prog, struct qq_facts *f, int rc, const struct qq_err *e);
 
@@ -559,7 +623,20 @@ int	 qq_qmp_open(struct qq_qmp *q, const char *path, int timeout_ms, struct qq_e
 int	 qq_qmp_cmd(struct qq_qmp *q, const char *cmd, int timeout_ms, char **reply,
 	    struct qq_err *e);
 void	 qq_qmp_close(struct qq_qmp *q);
-/* The string value of the first "key" in json, unescaped into out; -1 if absent or too long. */
+enum qq_qmp_kinds {
+	QQ_QMP_OTHER = -1,	/* not JSON, not an object, or none of the below */
+	QQ_QMP_GREETING,	/* {"QMP": ...} */
+	QQ_QMP_RETURN,		/* {"return": ...} */
+	QQ_QMP_ERROR,		/* {"error": {"desc": ...}}: desc gets the description */
+	QQ_QMP_EVENT		/* {"event": NAME, ...}: desc gets NAME */
+};
+/* The kind of one QMP line (parsed as JSON with jansson); desc may be NULL. */
+int	 qq_qmp_kind(const char *line, char *desc, size_t descsz);
+/*
+ * The string value of key in the JSON text json: a member of the top object or,
+ * depth first, of an object inside it (never text inside a string); unescaped into
+ * out. -1 if json is not JSON, the key is absent or not a string, or it is too long.
+ */
 int	 qq_qmp_string(const char *json, const char *key, char *out, size_t outsz);
 /* The host port forwarded to guest port 22 in "info usernet" text; -1 if none. */
 int	 qq_qmp_usernet_port(const char *text);
@@ -873,6 +950,7 @@ struct qq_run_opts {
 	int			 nul;		/* -0: the dry run's argv NUL-separated */
 	int			 clean;		/* --clean: "stop" wipes the workspace too, as qq-stop --clean */
 	int			 verbose;	/* a progress line per step on talk */
+	int			 quiet_plan;	/* a dry run that prints no argv (qq-run's own checks) */
 	FILE			*talk;		/* progress, warnings, hints; NULL: quiet */
 	char *const		*ssh_cmd;	/* ssh: the command's words; NULL: interactive */
 	int			 ssh_status;	/* ssh: the command's exit status (qq_guest_run) */

@@ -172,7 +172,8 @@ qq_unquote_read(FILE *fp, int nul, char ***argvp, size_t *argcp, struct qq_err *
 			inarg = 1;
 		}
 	}
-	if (ferror(fp)) {
+	/* A closed descriptor (qq-spawn <&-) holds no arguments, like /dev/null. */
+	if (ferror(fp) && errno != EBADF) {
 		qq_err_sys(e, QQ_EXIT_RUNTIME, "unable to read arguments");
 		goto fail;
 	}

@@ -47,11 +47,12 @@ step_end(struct step *st, int rc, struct qq_err *e, const char *fmt, ...)
 		qq_err_set(e, rc, "%s: %s", st->name, msg);
 		return rc;
 	}
-	if (st->o->verbose && st->o->talk != NULL) {
+	/* A dry run says what each step would do (qq-run(1)); a real one with -v. */
+	if ((st->o->verbose || st->o->dry_run) && st->o->talk != NULL) {
 		va_start(ap, fmt);
 		vsnprintf(msg, sizeof(msg), fmt, ap);
 		va_end(ap);
-		fprintf(st->o->talk, "qq-run: %-13s %9.1f ms  %s\n", st->name, us / 1000.0, msg);
+		qq_err_say(st->o->talk, "qq-run", "%-13s %9.1f ms  %s", st->name, us / 1000.0, msg);
 	}
 	return 0;
 }
@@ -63,16 +64,33 @@ warn(const struct qq_run_opts *o, const char *fmt, ...)
 static void
 warn(const struct qq_run_opts *o, const char *fmt, ...)
 {
+	char msg[QQ_ERR_MAX];
 	va_list ap;
 
 	/* Like progress: only on a terminal or with -v; otherwise qq-run says nothing but errors. */
 	if (o->talk == NULL || !o->verbose)
 		return;
 	va_start(ap, fmt);
-	fputs("qq-run: warning: ", o->talk);
-	vfprintf(o->talk, fmt, ap);
-	fputc('\n', o->talk);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	qq_err_say(o->talk, "qq-run", "warning: %s", msg);
+}
+
+/* qq-spawn's checks (binary, VM running, port taken) without the image files, built later. */
+static int
+plan_spawn(char *const argv[], struct qq_err *e)
+{
+	struct qq_spawn_vm *vm;
+	int rc;
+
+	if ((vm = calloc(1, sizeof(*vm))) == NULL)
+		return qq_err_sys(e, QQ_EXIT_RUNTIME, "unable to plan the start");
+	if ((rc = qq_spawn_parse(vm, argv, e)) == 0) {
+		vm->nfiles = 0;
+		rc = qq_spawn_check(vm, e);
+	}
+	free(vm);
+	return rc;
 }
 
 /*
@@ -112,7 +130,7 @@ image_find(struct qq_run_opts *o, struct qq_cmdline_opts *co, struct qq_err *e)
 }
 
 static int
-start(struct qq_settings *s, struct qq_facts *f, struct qq_run_opts *o, struct qq_err *e)
+steps(struct qq_settings *s, struct qq_facts *f, struct qq_run_opts *o, struct qq_err *e)
 {
 	struct qq_accel acc;
 	struct qq_key *key;
@@ -225,8 +243,14 @@ cmdline:
 		goto out;
 
 	if (o->dry_run) {
-		/* The QEMU command, in qq-cmdline's form, so that "qq-run -n | xargs" shows it. */
-		rc = qq_quote_argv(stdout, c.argv, o->nul, e);
+		/* What qq-spawn would refuse before starting; the image files are not built yet. */
+		step_begin(&st, o, "spawn");
+		if ((rc = plan_spawn(c.argv, e)) == 0 && !o->quiet_plan) {
+			/* The QEMU command, in qq-cmdline's form, so that "qq-run -n | xargs" shows it. */
+			rc = qq_quote_argv(stdout, c.argv, o->nul, e);
+		}
+		rc = step_end(&st, rc, e, "would start %s%s", c.argv[0],
+		    o->cmdline.detach ? " detached" : " in the foreground");
 		goto out;
 	}
 	if (!o->cmdline.detach && o->talk != NULL) {
@@ -254,6 +278,37 @@ out:
 	free(chk);
 	free(key);
 	return rc;
+}
+
+/*
+ * Start: first every step as a dry run on copies of the settings and facts
+ * (checks only, no writes, quiet), so that a bad setting, file or state is
+ * refused before the first write; then the real steps. qq-run -n is that
+ * dry run alone, talking.
+ */
+static int
+start(struct qq_settings *s, struct qq_facts *f, struct qq_run_opts *o, struct qq_err *e)
+{
+	struct qq_settings *s2;
+	struct qq_facts f2 = { NULL, 0, 0 };
+	struct qq_run_opts o2 = *o;
+	int rc = 0;
+
+	if (o->dry_run)
+		return steps(s, f, o, e);
+	if ((s2 = malloc(sizeof(*s2))) == NULL)
+		return qq_err_sys(e, QQ_EXIT_RUNTIME, "unable to start");
+	*s2 = *s;
+	for (size_t i = 0; rc == 0 && i < f->n; i++)
+		rc = qq_facts_add(&f2, f->v[i].key, f->v[i].value, e);
+	o2.dry_run = 1;
+	o2.talk = NULL;
+	o2.quiet_plan = 1;
+	if (rc == 0)
+		rc = steps(s2, &f2, &o2, e);
+	qq_facts_free(&f2);
+	free(s2);
+	return rc != 0 ? rc : steps(s, f, o, e);
 }
 
 void
@@ -401,8 +456,15 @@ qq_run(struct qq_settings *s, struct qq_facts *f, struct qq_run_opts *o, struct 
 		if ((rc = qq_settings_get(s, QQ_SET_WORKSPACE, f, e)) != 0)
 			return step_end(&st, rc, e, "%s", "");
 		if (o->dry_run) {
+			struct qq_ws w;
+			struct stat sb;
+
+			/* What the real stop would refuse: a directory that is not ours. */
+			if (stat(s->val[QQ_SET_WORKSPACE], &sb) == 0 &&
+			    (rc = qq_ws_open(&w, s->val[QQ_SET_WORKSPACE], 0, e)) != 0)
+				return step_end(&st, rc, e, "%s", "");
 			if (o->talk != NULL)
-				fprintf(o->talk, "qq-run: would %s the VM of %s%s\n",
+				qq_err_say(o->talk, "qq-run", "would %s the VM of %s%s",
 				    o->action == QQ_RUN_STOP ? "stop" : "stop and wipe",
 				    s->val[QQ_SET_WORKSPACE],
 				    o->action == QQ_RUN_STOP ? "" : " and delete the workspace");

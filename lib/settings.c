@@ -7,8 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#define LIBBSD_NETBSD_VIS	/* the strnvis flavour: unused here, chosen to quiet libbsd's warning */
-#include <vis.h>
 
 #include "qq.h"
 
@@ -207,7 +205,7 @@ show(const char *in, char *out, size_t outsz)
 	char cut[SHOW_MAX + 1];
 
 	strlcpy(cut, in, sizeof(cut));
-	(void)strvis(out, cut, VIS_CSTYLE | VIS_OCTAL | VIS_TAB | VIS_NL | VIS_DQ | VIS_NOLOCALE);
+	qq_err_vis(out, outsz, cut, 1);
 	if (strlen(in) > SHOW_MAX)
 		strlcat(out, "...", outsz);
 }

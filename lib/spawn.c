@@ -31,6 +31,7 @@ static void
 on_signal(int sig)
 {
 	interrupted = sig;
+	qq_sig_note(sig);	/* qq_proc_run_for (the launch) stops on it too */
 }
 
 /* QEMU options that take no argument; every other option takes one. */
@@ -246,10 +247,8 @@ qq_spawn_check(const struct qq_spawn_vm *vm, struct qq_err *e)
 	pid_t pid;
 	int busy;
 
-	if (qq_proc_which(vm->qemu, path, sizeof(path)) == -1)
-		return qq_err_sys(e, QQ_EXIT_NOTFOUND, "unable to find QEMU %s", vm->qemu);
-	if (access(path, X_OK) == -1)
-		return qq_err_sys(e, QQ_EXIT_NOEXEC, "unable to run QEMU %s", path);
+	if (qq_proc_runnable(vm->qemu, "QEMU", path, sizeof(path), e) != 0)
+		return e->status;
 	for (i = 0; i < vm->nfiles; i++)
 		if (stat(vm->files[i], &st) == -1 || access(vm->files[i], R_OK) == -1)
 			return qq_err_sys(e, QQ_EXIT_INPUT, "unable to read %s %s",
@@ -426,7 +425,12 @@ watchdog_arm(const struct qq_spawn_vm *vm, int *fdp)
 		*fdp = p[1];
 		return pid;
 	}
-	/* The guard: quiet, immune to the terminal's signals, holding only its pipe. */
+	/*
+	 * The guard: quiet, immune to the terminal's signals, holding only its pipe,
+	 * in a session of its own: CI timeouts and "timeout -s KILL" kill the whole
+	 * process group of qq-run, and the guard must outlive it to stop the VM.
+	 */
+	(void)setsid();
 	signal(SIGINT, SIG_IGN);
 	signal(SIGTERM, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
@@ -624,6 +628,22 @@ private_key(const struct qq_spawn_opts *o, char *key, size_t keysz)
 		key[len - 4] = '\0';
 }
 
+/*
+ * How long a daemonizing QEMU may take to return: its parent exits once the
+ * child has set everything up, well under a second here even under load.
+ * QQ_SPAWN_LAUNCH_MS overrides it (for tests with a QEMU that never returns).
+ */
+static int
+launch_ms(void)
+{
+	const char *v = getenv("QQ_SPAWN_LAUNCH_MS"), *errstr;
+	long long n;
+
+	if (v != NULL && (n = strtonum(v, 100, 3600000, &errstr), errstr == NULL))
+		return (int)n;
+	return 30000;
+}
+
 /* One detached start, with the optional wait. */
 static int
 start_detached(struct qq_spawn_vm *vm, char *const argv[], const struct qq_spawn_opts *o,
@@ -644,8 +664,9 @@ start_detached(struct qq_spawn_vm *vm, char *const argv[], const struct qq_spawn
 	if (prepare_qmp(vm, e) != 0)
 		return e->status;
 	wpid = watchdog_arm(vm, &wfd);
-	if (qq_proc_run(argv, NULL, &po, e) != 0)
-		goto out;
+	/* Bounded: a QEMU that never daemonizes must not hang us (launch_ms()). */
+	if (qq_proc_run_for(argv, NULL, launch_ms(), &po, e) != 0)
+		goto fail;
 	if (po.status != 0) {
 		launch_failed(vm, &po, e);
 		qq_proc_out_free(&po);
@@ -743,8 +764,20 @@ qq_spawn_result_free(struct qq_spawn_result *r)
 void
 qq_spawn_report(FILE *fp, const struct qq_spawn_result *r, int rc, int verbose)
 {
-	if (rc != 0 && r->console_tail != NULL)
-		fprintf(fp, "%s\n", r->console_tail);
+	if (rc != 0 && r->console_tail != NULL) {
+		/* The guest's words, line by line, escaped: an ESC never reaches the terminal raw. */
+		char line[QQ_ERR_MAX], shown[QQ_ERR_MAX];
+		const char *p = r->console_tail;
+
+		while (*p != '\0') {
+			size_t len = strcspn(p, "\n");
+
+			snprintf(line, sizeof(line), "%.*s", (int)len, p);
+			qq_err_vis(shown, sizeof(shown), line, 0);
+			fprintf(fp, "%s\n", shown);
+			p += len + (p[len] == '\n');
+		}
+	}
 	if (r->retried_tcg)
 		fputs("qq-spawn: KVM failed at run time (QMP status internal-error); "
 		    "retried under TCG\n", fp);

@@ -564,7 +564,7 @@ build_items(struct items *it, const struct qq_stage_opts *o, struct qq_err *e)
 			return qq_err_set(e, QQ_EXIT_INPUT,
 			    "two tests would both be %s/tests/%s: %s and %s", QQ_STAGE_HOME,
 			    x->name, it->v[i - 1].given, x->given);
-		if (!x->test && strcmp(x->name, "tests") == 0 && it->n > 1)
+		if (!x->test && strcmp(x->name, "tests") == 0)
 			return qq_err_set(e, QQ_EXIT_INPUT, "program %s would hide the tests "
 			    "directory %s/tests; rename it", x->given, QQ_STAGE_HOME);
 		glen = strlen(QQ_STAGE_HOME) + strlen("/tests/") + strlen(x->name) + 1;
@@ -573,26 +573,6 @@ build_items(struct items *it, const struct qq_stage_opts *o, struct qq_err *e)
 		snprintf(x->guest, glen, "%s/%s%s", QQ_STAGE_HOME, x->test ? "tests/" : "", x->name);
 	}
 	return 0;
-}
-
-static int
-rm_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path) == -1 && errno != ENOENT ? -1 : 0;
-}
-
-/* Removes a tree the workspace owns (a temporary or replaced staging tree). */
-static int
-rmtree(const char *path)
-{
-	struct stat st;
-
-	if (lstat(path, &st) == -1)
-		return errno == ENOENT ? 0 : -1;
-	return nftw(path, rm_cb, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
 }
 
 /* Writes without fsync: an fsync here would flush every staged byte (ext4 data=ordered). */
@@ -680,7 +660,7 @@ restage(struct qq_ws *ws, struct items *it, const char *arch, struct qq_err *e)
 	if (qq_ws_path(ws, QQ_STAGE_DIR, cur, sizeof(cur), e) != 0 ||
 	    qq_ws_path(ws, QQ_STAGE_DIR ".new", tmp, sizeof(tmp), e) != 0)
 		return e->status;
-	if (rmtree(tmp) == -1)
+	if (qq_file_rmtree(tmp) == -1)
 		return qq_err_sys(e, QQ_EXIT_RUNTIME, "unable to remove %s", tmp);
 	if (qq_file_join(dir, sizeof(dir), tmp, QQ_STAGE_HOME "/tests" + 1, e) != 0 ||
 	    qq_file_mkdirs(dir, 0755, e) != 0)
@@ -688,6 +668,8 @@ restage(struct qq_ws *ws, struct items *it, const char *arch, struct qq_err *e)
 	for (i = 0; i < it->n; i++) {
 		struct item *x = &it->v[i];
 
+		if (qq_sig_check(e) != 0)	/* interrupted: staging.new goes below */
+			goto fail;
 		if ((size_t)snprintf(dst, sizeof(dst), "%s%s", tmp, x->guest) >= sizeof(dst)) {
 			qq_err_set(e, QQ_EXIT_INPUT, "path too long: %s%s", tmp, x->guest);
 			goto fail;
@@ -703,7 +685,7 @@ restage(struct qq_ws *ws, struct items *it, const char *arch, struct qq_err *e)
 		if (copy_one(x, dst, e) != 0)
 			goto fail;
 	}
-	if (qq_file_join(dst, sizeof(dst), tmp, MANIFEST, e) != 0)
+	if (qq_sig_check(e) != 0 || qq_file_join(dst, sizeof(dst), tmp, MANIFEST, e) != 0)
 		goto fail;
 	if (write_manifest(dst, it, arch, e) != 0)
 		goto fail;
@@ -713,10 +695,11 @@ restage(struct qq_ws *ws, struct items *it, const char *arch, struct qq_err *e)
 			goto fail;
 		}
 	}
-	(void)rmtree(tmp);	/* the previous tree; a leftover is removed next time */
+	(void)qq_file_rmtree(tmp);	/* the previous tree; a leftover is removed next time */
 	return 0;
 fail:
-	(void)rmtree(tmp);
+	(void)qq_file_rmtree(tmp);
+	(void)qq_sig_check(e);	/* a copy cut short by a signal: say so, 128+n */
 	return e->status;
 }
 
@@ -807,10 +790,12 @@ qq_stage_facts(struct qq_settings *s, struct qq_facts *f, const struct qq_stage_
 		    "cannot hold staged files", s->val[QQ_SET_WORKSPACE]);
 	if (build_items(&it, o, e) != 0)
 		goto out;
-	/* An existing workspace is locked before its manifest is trusted. */
+	/* What the real stage would refuse (not ours, VM running) a dry run refuses too. */
+	if (o->check_only && qq_ws_check(&ws, s->val[QQ_SET_WORKSPACE], e) != 0)
+		goto out;
+	/* An existing workspace is locked (and swept) before its manifest is trusted. */
 	if (!o->check_only && (stat(s->val[QQ_SET_WORKSPACE], &st) == 0 || errno != ENOENT)) {
-		if (qq_ws_open(&ws, s->val[QQ_SET_WORKSPACE], 0, e) != 0 ||
-		    qq_ws_lock(&ws, e) != 0)
+		if (qq_ws_begin(&ws, s->val[QQ_SET_WORKSPACE], 1, e) != 0)
 			goto out;
 		opened = 1;
 		if (qq_ws_path(&ws, QQ_STAGE_DIR "/" MANIFEST, path, sizeof(path), e) != 0)
@@ -820,11 +805,12 @@ qq_stage_facts(struct qq_settings *s, struct qq_facts *f, const struct qq_stage_
 	if (check_all(&it, &m, arch, e) != 0)
 		goto out;
 	if (o->check_only) {
+		/* The facts a real stage would set: later dry steps check them. */
 		res->files = it.n;
+		emit(&ws, s, f, &it, e);
 		goto out;
 	}
-	if (!opened && (qq_ws_open(&ws, s->val[QQ_SET_WORKSPACE], 1, e) != 0 ||
-	    qq_ws_lock(&ws, e) != 0))
+	if (!opened && qq_ws_begin(&ws, s->val[QQ_SET_WORKSPACE], 1, e) != 0)
 		goto out;
 	if (plan(&ws, &it, &m, &changed, e) != 0)
 		goto out;
@@ -870,5 +856,10 @@ qq_stage_parse(const char *value, char *guest, size_t gsz, char *host, size_t hs
 	if (*host != '/')
 		return qq_err_set(e, QQ_EXIT_INPUT, "bad stage fact \"%.200s\": the host path "
 		    "must be absolute", value);
+	/* The directories every image holds (stage.c and both builders make them). */
+	if (strcmp(guest, "/data/home") == 0 || strcmp(guest, QQ_STAGE_HOME) == 0 ||
+	    strcmp(guest, QQ_STAGE_HOME "/tests") == 0)
+		return qq_err_set(e, QQ_EXIT_INPUT, "bad stage fact \"%.200s\": %s is a directory "
+		    "qq creates in the guest, not a file", value, guest);
 	return 0;
 }

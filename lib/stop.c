@@ -120,60 +120,88 @@ qq_stop_ws(const char *ws, const struct qq_stop_opts *o, struct qq_facts *f, str
 {
 	char pidfile[QQ_VALUE_MAX + 32], qmp[PATH_MAX];
 	enum qq_stop_step by = QQ_STOP_SIGKILL;
+	struct qq_ws w;
+	struct stat st;
 	int rc;
 
-	if (qq_file_join(pidfile, sizeof(pidfile), ws, "output/qemu.pid", e) != 0)
+	/* Nothing in a directory that is not ours is touched, not even a stale pidfile. */
+	if (stat(ws, &st) == -1 && errno == ENOENT)
+		return qq_err_set(e, QQ_EXIT_NO, "not running: workspace %s does not exist", ws);
+	if (qq_ws_open(&w, ws, 0, e) != 0)
 		return e->status;
-	if (qq_vm_qmp_path(ws, qmp, sizeof(qmp), e) != 0)
+	if (qq_file_join(pidfile, sizeof(pidfile), w.path, "output/qemu.pid", e) != 0)
+		return e->status;
+	if (qq_vm_qmp_path(w.path, qmp, sizeof(qmp), e) != 0)
 		return e->status;
 	e->status = 0;
 	if ((rc = qq_stop_vm(pidfile, qmp, o, &by, e)) != 0) {
 		if (rc == QQ_EXIT_NO)
-			qq_vm_cleanup(ws, NULL, NULL);	/* the socket of a dead VM */
+			qq_vm_cleanup(w.path, NULL, NULL);	/* the socket of a dead VM */
 		return rc;
 	}
-	qq_vm_cleanup(ws, pidfile, NULL);
+	qq_vm_cleanup(w.path, pidfile, NULL);
 	return qq_facts_set(f, "stopped_by", qq_stop_step_name(by), e);
 }
 
-/* Removes name (in the directory at) and, for a directory, all below it; never follows links. */
+/*
+ * Walks name (in the directory at, shown as path) depth first, never following
+ * a link. With del 0 it only checks that nothing below lies on another device
+ * (a mount point, a bind-mounted file): clean checks the whole tree before it
+ * deletes anything. With del 1 it removes; in the workspace itself (top) the
+ * lock and the .qq marker go last, so an interrupted clean leaves a workspace
+ * that is still ours.
+ */
 static int
-rm_at(int at, const char *name, dev_t dev, const char *shown, struct qq_err *e)
+walk_at(int at, const char *name, dev_t dev, const char *path, int del, int top,
+    struct qq_err *e)
 {
+	char sub[PATH_MAX];
 	struct dirent *d;
 	struct stat st;
 	DIR *dir;
 	int fd;
 
 	if (fstatat(at, name, &st, AT_SYMLINK_NOFOLLOW) == -1)
-		return errno == ENOENT ? 0 : qq_err_sys(e, QQ_EXIT_RUNTIME,
-		    "unable to read %s/%s", shown, name);
+		return errno == ENOENT ? 0 : qq_err_sys(e, QQ_EXIT_RUNTIME, "unable to read %s",
+		    path);
+	if (st.st_dev != dev)
+		return qq_err_set(e, QQ_EXIT_RUNTIME, "%s is a mount point (another file system); "
+		    "nothing was removed: unmount it first", path);
 	if (!S_ISDIR(st.st_mode)) {
-		if (unlinkat(at, name, 0) == -1 && errno != ENOENT)
-			return qq_err_sys(e, QQ_EXIT_RUNTIME, "unable to remove %s/%s", shown,
-			    name);
+		if (del && unlinkat(at, name, 0) == -1 && errno != ENOENT)
+			return qq_err_sys(e, QQ_EXIT_RUNTIME, "unable to remove %s", path);
 		return 0;
 	}
-	if (st.st_dev != dev)
-		return qq_err_set(e, QQ_EXIT_RUNTIME,
-		    "%s/%s is a mount point; not removed (unmount it first)", shown, name);
 	if ((fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1)
-		return qq_err_sys(e, QQ_EXIT_RUNTIME, "unable to open %s/%s", shown, name);
+		return qq_err_sys(e, QQ_EXIT_RUNTIME, "unable to open %s", path);
 	if ((dir = fdopendir(fd)) == NULL) {
 		close(fd);
-		return qq_err_sys(e, QQ_EXIT_RUNTIME, "unable to open %s/%s", shown, name);
+		return qq_err_sys(e, QQ_EXIT_RUNTIME, "unable to open %s", path);
 	}
 	while ((d = readdir(dir)) != NULL) {
-		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
+		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0 ||
+		    (top && del && (strcmp(d->d_name, QQ_WS_MARKER) == 0 ||
+		    strcmp(d->d_name, "lock") == 0)))
 			continue;
-		if (rm_at(dirfd(dir), d->d_name, dev, shown, e) != 0) {
+		if ((size_t)snprintf(sub, sizeof(sub), "%s/%s", path, d->d_name) >= sizeof(sub)) {
+			closedir(dir);
+			return qq_err_set(e, QQ_EXIT_RUNTIME, "path too long: %s/%s", path,
+			    d->d_name);
+		}
+		if (walk_at(dirfd(dir), d->d_name, dev, sub, del, 0, e) != 0) {
 			closedir(dir);
 			return e->status;
 		}
 	}
+	if (top && del && ((unlinkat(dirfd(dir), "lock", 0) == -1 && errno != ENOENT) ||
+	    (unlinkat(dirfd(dir), QQ_WS_MARKER, 0) == -1 && errno != ENOENT))) {
+		qq_err_sys(e, QQ_EXIT_RUNTIME, "unable to remove the marker of %s", path);
+		closedir(dir);
+		return e->status;
+	}
 	closedir(dir);
-	if (unlinkat(at, name, AT_REMOVEDIR) == -1 && errno != ENOENT)
-		return qq_err_sys(e, QQ_EXIT_RUNTIME, "unable to remove %s/%s", shown, name);
+	if (del && unlinkat(at, name, AT_REMOVEDIR) == -1 && errno != ENOENT)
+		return qq_err_sys(e, QQ_EXIT_RUNTIME, "unable to remove %s", path);
 	return 0;
 }
 
@@ -201,9 +229,6 @@ qq_stop_clean(const char *path, const struct qq_stop_opts *o, struct qq_facts *f
 		return e->status;
 	if (qq_ws_lock(&ws, e) != 0)
 		return e->status;
-	rc = qq_stop_ws(ws.path, o, f, e);
-	if (rc != 0 && rc != QQ_EXIT_NO)
-		goto out;
 	strlcpy(parent, ws.path, sizeof(parent));
 	if ((slash = strrchr(parent, '/')) == NULL || slash[1] == '\0') {
 		rc = qq_err_set(e, QQ_EXIT_INPUT, "refusing to clean %s", ws.path);
@@ -214,7 +239,12 @@ qq_stop_clean(const char *path, const struct qq_stop_opts *o, struct qq_facts *f
 		rc = qq_err_sys(e, QQ_EXIT_RUNTIME, "unable to open %s", parent);
 		goto out;
 	}
-	rc = rm_at(pfd, slash + 1, st.st_dev, parent, e);
+	/* The whole tree is checked before anything is stopped or removed. */
+	if ((rc = walk_at(pfd, slash + 1, st.st_dev, ws.path, 0, 1, e)) == 0) {
+		rc = qq_stop_ws(ws.path, o, f, e);
+		if (rc == 0 || rc == QQ_EXIT_NO)
+			rc = walk_at(pfd, slash + 1, st.st_dev, ws.path, 1, 1, e);
+	}
 	close(pfd);
 	if (rc == 0)
 		rc = qq_facts_set(f, "cleaned", ws.path, e);

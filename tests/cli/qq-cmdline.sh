@@ -8,9 +8,15 @@ WS=/qq-golden/ws	# fixed, never created: qq-cmdline only computes
 mkdir -p fakebin fakeold
 cat >fakebin/qemu-system-aarch64 <<'SH'
 #!/bin/sh
+[ "$1 $2" = "-accel help" ] && { printf "Accelerators supported in QEMU binary:\ntcg\nkvm\n"; exit 0; }
 [ "$1 $2" = "-machine help" ] || exit 9
 printf 'Supported machines are:\nvirt-2.6             QEMU 2.6 ARM Virtual Machine\nvirt-4.2             QEMU 4.2 ARM Virtual Machine\nvirt                 QEMU 7.2 ARM Virtual Machine (alias of virt-7.2)\nvirt-7.2             QEMU 7.2 ARM Virtual Machine\nxlnx-versal-virt     Xilinx Versal Virtual development board\n'
 SH
+# --accel kvm is probed as qq-detect-accel does: the fakes answer "-accel help", under fake probes.
+printf '#!/bin/sh\n[ "$1 $2" = "-accel help" ] || exit 9\nprintf "Accelerators supported in QEMU binary:\\ntcg\\nkvm\\n"\n' >fakebin/qemu-system-x86_64
+chmod +x fakebin/qemu-system-x86_64
+printf 'processor\t: 0\nflags\t\t: fpu vmx sse\n' >cpu-vmx
+mkdir -p mod-none
 cat >fakeold/qemu-system-aarch64 <<'SH'
 #!/bin/sh
 printf 'virt                 QEMU 10.2 ARM Virtual Machine (alias of virt-10.2)\nvirt-10.2            QEMU 10.2\nvirt-5.0             QEMU 5.0\nvirt-6.2             QEMU 6.2\n'
@@ -30,7 +36,8 @@ for arch in x86_64 aarch64; do
 			set -- --arch "$arch" --accel "$accel" --workspace "$WS"
 			[ "$mode" = detach ] && set -- "$@" --detach
 			name=qq-cmdline.$arch-$accel-$mode
-			expect 0 env PATH="$FAKEPATH" qq-cmdline "$@" || continue
+			expect 0 env PATH="$FAKEPATH" QQ_HOST_ARCH="$arch" QQ_KVM_DEVICE=/dev/null \
+			    QQ_CPUINFO="$T/cpu-vmx" QQ_SYSMODULE="$T/mod-none" qq-cmdline "$@" || continue
 			err_lines 0
 			if [ -n "${QQ_UPDATE_GOLDEN:-}" ]; then
 				cp "$T/out" "$G/$name"

@@ -91,9 +91,9 @@ fi
 
 # QEMU missing or broken.
 expect 127 probe QNX_QEMU_BINARY="$F/none" qq-detect-accel
-err_has "qq-detect-accel: unable to find $F/none: No such file or directory"
+err_has "qq-detect-accel: unable to find QEMU $F/none: No such file or directory"
 expect 127 probe qq-detect-accel --qemu qq-no-such-qemu
-err_has "unable to find qq-no-such-qemu"
+err_has "unable to find QEMU qq-no-such-qemu"
 expect 4 probe QNX_QEMU_BINARY="$F/qemu-fail" qq-detect-accel
 err_has "qq-detect-accel: $F/qemu-fail -accel help failed with status 1: qemu: broken"
 

@@ -33,6 +33,11 @@ expect 3 qq-run --wait-ssh=0 prog/hello && err_has 'bad --wait-ssh "0"'
 expect 3 qq-run --powerdown-timeout soon stop && err_has 'bad --powerdown-timeout "soon"'
 [ ! -e "$HOME/.ssh" ] || fail "a bad value still created an ssh key"
 
+# --help lists the setting options and names the man page.
+expect 0 qq-run --help && out_has "See qq-run(1) for every option, the facts and the exit statuses."
+grep -q -- "^  --qnx-root VALUE .*QNX_ROOT, default ~/qnx800\$" "$T/out" || fail "--help lacks --qnx-root"
+grep -q -- "^  --ssh-port VALUE .*QNX_QEMU_SSH_PORT, default 2222\$" "$T/out" || fail "--help lacks --ssh-port"
+
 # A dry run checks, says what it would do, prints the argv, and writes nothing.
 expect 0 qq-run -n -v --accel tcg --workspace ws --builder initramfs --base base \
     prog/hello --tests prog/tests
@@ -54,8 +59,10 @@ expect 0 qq-run -n -0 --accel tcg --workspace ws --builder initramfs --base base
 tr '\0' '\n' <"$T/out" | grep -qx 'console=ttyS0 quiet' || fail "-0 did not print NUL-separated"
 expect 2 qq-run --clean prog/hello
 # Dry runs also check the files: a wrong-arch program is refused.
-expect 3 qq-run -n --accel tcg --workspace ws wrong && err_lines 1
-err_has "qq-run: stage: "
+expect 3 qq-run -n --accel tcg --workspace ws wrong
+case $(tail -n 1 "$T/err") in "qq-run: stage: "*) ;; *) fail "the last line is not the stage error";; esac
+# Without -v too, a dry run says what each step would do.
+err_has "qq-run: keygen "
 err_has "wrong"
 
 # A failing step's status comes back unchanged, its message prefixed with its name.
@@ -70,12 +77,14 @@ err_has "qq-run: mkimage: "
 expect 4 env QNX_ROOT="$T/nosdp" qq-run --accel tcg --workspace ws3 prog/hello
 err_has "qq-run: mkimage: "
 err_has "QNX_ROOT"
-# The key was made on the first real run, and only once.
-[ -f "$HOME/.ssh/id_ed25519" ] && [ -f "$HOME/.ssh/id_ed25519.pub" ] || fail "no key created"
-# QEMU missing: 127 from the spawn step (after an image was built from the fake base).
+# Every run above was refused before its first write: no key, no workspace.
+[ ! -e "$HOME/.ssh" ] || fail "a refused run created an ssh key"
+[ ! -e ws ] && [ ! -e ws2 ] && [ ! -e ws3 ] || fail "a refused run created a workspace"
+# QEMU missing: 127 from the spawn step, found before anything was built.
 expect 127 qq-run -d --accel tcg --qemu qq-no-such-qemu --workspace ws4 --ssh-port 0 \
     --builder initramfs --base base prog/hello
 err_has "qq-run: spawn: "
+[ ! -e ws4 ] || fail "a run refused for a missing QEMU created its workspace"
 
 # Foreground (the default): the login hint first, then QEMU replaces qq-run,
 # with exactly the argv a dry run prints (a stand-in QEMU records it).
@@ -137,6 +146,8 @@ err_has "qq-run: mkimage: mkqnximage failed (exit 1); its log is $T/ws9/mkqnxima
 expect 4 env QNX_ROOT="$T/sdp" STANDIN_RUNS="$T/runs" qq-run -d --accel tcg --qemu "$T/fakeqemu" \
     --workspace ws9 --ssh-port 0 --mkqnximage-opt --hostname=qq prog/hello && err_has "qq-run: spawn: "
 grep -q -- "--data-inodes=16388 --hostname=qq\$" runs || fail "qq-run's options: $(cat runs)"
+# The key was made on the first real run.
+[ -f "$HOME/.ssh/id_ed25519" ] && [ -f "$HOME/.ssh/id_ed25519.pub" ] || fail "no key created"
 
 # stop and clean.
 expect 1 qq-run stop --workspace ws4 && err_has "not running"

@@ -135,6 +135,7 @@ none_left "SIGKILL of qq-spawn during --wait-ssh"
 # A workspace too deep for a unix socket path: QMP lives in /tmp/qq-DIGEST, recorded in WS.
 D="$T/$(printf '%0100d' 0 | tr 0 d)/deep ws"
 mkdir -p "$D/output"
+: >"$D/.qq"	# a workspace of ours (qq-stop touches nothing in a directory without it)
 dig=$(printf '%s' "$D" | sha256sum | cut -c1-16)
 short=/tmp/qq-$dig
 printf '%s\n' "$QEMU" -S -accel tcg -display none -pidfile "'$D/output/qemu.pid'" -qmp \

@@ -32,7 +32,7 @@ expect 1 qq-stop --workspace "$W" && err_has "qq-stop: not running (no $W/output
 expect 1 env QNX_QEMU_WORKSPACE="$W" qq-stop && err_has "not running"
 printf 'workspace=%s\nother=kept\n' "$W" >"$T/facts"
 expect_in 1 "$T/facts" qq-stop && err_has "not running (no $W/output/qemu.pid)"
-(cd "$T" && mkdir -p .qnx_qemu_vm && expect 1 qq-stop) &&
+(cd "$T" && mkdir -p .qnx_qemu_vm && : >.qnx_qemu_vm/.qq && expect 1 qq-stop) &&
 	err_has "not running (no $T/.qnx_qemu_vm/output/qemu.pid)"
 
 # Facts pass through; stopped_by is appended. A paused guest ignores powerdown: quit ends it.

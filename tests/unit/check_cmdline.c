@@ -96,8 +96,11 @@ END_TEST
 	"-device virtio-net-device,netdev=net0 -object rng-random,filename=/dev/urandom,id=rng0 " \
 	"-device virtio-rng-device,rng=rng0 -pidfile /w/output/qemu.pid"
 #define FG " -nographic -serial mon:stdio"
+/* Detached: a panic device for the machine (pvpanic on x86, pvpanic-pci on virt), -no-reboot. */
 #define BG " -display none -serial file:/w/serial.log -qmp unix:/w/qmp.sock,server=on,wait=off " \
 	"-daemonize"
+#define BG_X86 " -device pvpanic -no-reboot" BG
+#define BG_ARM " -device pvpanic-pci -no-reboot" BG
 #define DISK_X86 "-drive file=/w/output/disk-qemu.vmdk,if=ide,id=drv0 "
 #define DISK_ARM "-drive file=/w/output/disk-qemu.vmdk,if=none,format=vmdk,id=drv0 " \
 	"-device virtio-blk-device,drive=drv0 "
@@ -120,15 +123,16 @@ static const struct {
 	{ "accel=tcg", "", "", 0, 0,
 	    "qemu-system-x86_64 -smp 2 -m 1G -accel tcg -cpu max -kernel /w/output/ifs.bin "
 	    DISK_X86 TAIL_X86 FG, NULL },
-	{ "accel=kvm", "", "", 1, 0,
+	/* kvm asked for by option is probed (qq.7): here under probes that find it usable. */
+	{ "accel=kvm", "", "QQ_KVM_DEVICE=/dev/null\nQQ_HOST_ARCH=x86_64\nQQ_CPUINFO=@/cpu-vmx", 1, 0,
 	    "qemu-system-x86_64 -smp 2 -m 1G -accel kvm -cpu host -kernel /w/output/ifs.bin "
-	    DISK_X86 TAIL_X86 BG, NULL },
+	    DISK_X86 TAIL_X86 BG_X86, NULL },
 	{ "arch=aarch64le", "accel=tcg\n", "", 0, 0,
 	    "qemu-system-aarch64 -machine virt-4.2 -smp 2 -m 1G -accel tcg -cpu cortex-a57 "
 	    "-kernel /w/output/ifs.bin " DISK_ARM TAIL_ARM FG, NULL },
 	{ "", "arch=aarch64\naccel=kvm\n", "", 1, 0,
 	    "qemu-system-aarch64 -machine virt-4.2 -smp 2 -m 1G -accel kvm -cpu host "
-	    "-kernel /w/output/ifs.bin " DISK_ARM TAIL_ARM BG, NULL },
+	    "-kernel /w/output/ifs.bin " DISK_ARM TAIL_ARM BG_ARM, NULL },
 	{ "qemu=@/qemu-old", "arch=aarch64\naccel=tcg\n", "", 0, 0,
 	    "@/qemu-old -machine virt-5.0 -smp 2 -m 1G -accel tcg -cpu cortex-a57 "
 	    "-kernel /w/output/ifs.bin " DISK_ARM TAIL_ARM FG,
@@ -161,9 +165,10 @@ static const struct {
 	    "QNX_QEMU_BINARY=@/qemu-x86", 0, 0,
 	    "@/qemu-x86 -smp 2 -m 1G -accel kvm -cpu host -kernel /w/output/ifs.bin "
 	    DISK_X86 TAIL_X86 FG, NULL },
-	{ "accel=kvm", "", "QQ_KVM_DEVICE=@/nodev\nQQ_HOST_ARCH=x86_64", 0, 0,
-	    "qemu-system-x86_64 -smp 2 -m 1G -accel kvm -cpu host -kernel /w/output/ifs.bin "
-	    DISK_X86 TAIL_X86 FG, NULL },	/* kvm asked for: no detection */
+	/* kvm asked for but unusable: the negative answer, as from qq-detect-accel. */
+	{ "accel=kvm", "", "QQ_KVM_DEVICE=@/nodev\nQQ_HOST_ARCH=x86_64", 0, QQ_EXIT_NO,
+	    "!kvm asked for with --accel but unusable: @/nodev: No such file or directory; the kvm "
+	    "module is not loaded or the CPU has no virtualization", NULL },
 	/* Every bad value of every setting qq-cmdline reads. */
 	{ "arch=riscv", "", "", 0, QQ_EXIT_INPUT, "!bad --arch \"riscv\": expected x86_64 or aarch64", NULL },
 	{ "", "arch=arm\n", "", 0, QQ_EXIT_INPUT, "!bad fact arch \"arm\": expected x86_64 or aarch64", NULL },
@@ -195,7 +200,7 @@ static const struct {
 	{ "qemu=@/missing|arch=aarch64", "accel=tcg\n", "", 0, QQ_EXIT_NOTFOUND,
 	    "!unable to find @/missing: No such file or directory", NULL },
 	{ "qemu=@/missing", "", "", 0, QQ_EXIT_NOTFOUND,
-	    "!unable to find @/missing: No such file or directory", NULL },
+	    "!unable to find QEMU @/missing: No such file or directory", NULL },
 };
 
 static const char *const envs[] = { "QNX_QEMU_ARCH", "QNX_QEMU_SMP", "QNX_QEMU_RAM",

@@ -28,7 +28,39 @@ static const struct {
 	{ "{\"status\" \"x\"}", "status", NULL },
 	{ "{\"a\": \"\\q\"}", "a", NULL },
 	{ "{\"a\": \"\\u00\"}", "a", NULL },
+	/* A key name inside a string is text, not a key (strstr once took it for one). */
+	{ "{\"return\": {\"x\": \"\\\"status\\\": \\\"running\\\"\"}}", "status", NULL },
+	{ "{\"return\": {\"x\": \"status\", \"status\": \"paused\"}}", "status", "paused" },
+	{ "{\"a\": \"NUL\\u0000inside\"}", "a", NULL },
+	{ "not json", "a", NULL },
+	{ "[\"a\", \"b\"]", "a", NULL },
 };
+
+static const struct {
+	const char	*line;
+	int		 kind;
+	const char	*desc;
+} kinds[] = {
+	{ "{\"QMP\": {\"version\": {}, \"capabilities\": []}}", QQ_QMP_GREETING, "" },
+	{ "{\"return\": {}}", QQ_QMP_RETURN, "" },
+	{ "{\"error\": {\"class\": \"GenericError\", \"desc\": \"no\"}}", QQ_QMP_ERROR, "no" },
+	{ "{\"error\": 1}", QQ_QMP_ERROR, "unknown error" },
+	{ "{\"event\": \"SHUTDOWN\", \"data\": {\"return\": 1}}", QQ_QMP_EVENT, "SHUTDOWN" },
+	/* Once a "return" anywhere in the text made a reply of it. */
+	{ "{\"event\": \"X\", \"data\": {\"msg\": \"\\\"return\\\"\"}}", QQ_QMP_EVENT, "X" },
+	{ "{\"timestamp\": {\"seconds\": 1}, \"data\": \"\\\"return\\\"\"}", QQ_QMP_OTHER, "" },
+	{ "{\"return\": {}} trailing", QQ_QMP_OTHER, "" },
+	{ "", QQ_QMP_OTHER, "" },
+};
+
+START_TEST(test_kind)
+{
+	char desc[64];
+
+	ck_assert_int_eq(qq_qmp_kind(kinds[_i].line, desc, sizeof(desc)), kinds[_i].kind);
+	ck_assert_str_eq(desc, kinds[_i].desc);
+}
+END_TEST
 
 START_TEST(test_string)
 {
@@ -159,6 +191,7 @@ suite_qmp(void)
 
 	tcase_add_loop_test(tc, test_string, 0, sizeof(strings) / sizeof(strings[0]));
 	tcase_add_test(tc, test_string_too_long);
+	tcase_add_loop_test(tc, test_kind, 0, sizeof(kinds) / sizeof(kinds[0]));
 	tcase_add_loop_test(tc, test_usernet, 0, sizeof(usernets) / sizeof(usernets[0]));
 	tcase_add_test(tc, test_conversation);
 	suite_add_tcase(s, tc);

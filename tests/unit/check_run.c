@@ -81,7 +81,7 @@ START_TEST(test_dry_run_writes_nothing)
 	struct fixture x;
 	struct qq_err e;
 	struct stat st;
-	char ssh[PATH_MAX];
+	char ssh[PATH_MAX], sdp[PATH_MAX];
 	FILE *fp, *saved;
 	char *out = NULL;
 	size_t outlen = 0;
@@ -90,7 +90,17 @@ START_TEST(test_dry_run_writes_nothing)
 	ck_assert_int_eq(qq_file_write_atomic(x.prog, "#!/bin/sh\necho hi\n", 18, 0755, &e), 0);
 	x.o.stage.program = x.prog;
 	x.o.dry_run = 1;
-	/* The argv goes to stdout: catch it. */
+	x.s.opt[QQ_SET_SSH_PORT] = "0";
+	/* A dry run fails where the real run would: here, no QNX SDP for mkqnximage. */
+	snprintf(sdp, sizeof(sdp), "%s/no-sdp", x.dir);
+	x.s.opt[QQ_SET_QNX_ROOT] = sdp;
+	unsetenv("QNX_HOST");
+	ck_assert_int_eq(qq_run(&x.s, &x.f, &x.o, &e), QQ_EXIT_RUNTIME);
+	ck_assert_ptr_nonnull(strstr(e.msg, "mkimage: unable to find the QNX SDP"));
+	ck_assert_int_eq(stat(x.ws, &st), -1);
+	/* With the stand-in SDP it succeeds. The argv goes to stdout: catch it. */
+	snprintf(sdp, sizeof(sdp), "%s/tests/sdp", getenv("QQ_SRCDIR"));
+	qq_facts_free(&x.f);
 	fp = open_memstream(&out, &outlen);
 	saved = stdout;
 	stdout = fp;
