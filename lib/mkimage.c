@@ -326,6 +326,19 @@ out:
 	return e->status;
 }
 
+/* The stage facts as a build reads them, checked without their files (they may not be staged yet). */
+static int
+stage_facts_check(const struct qq_facts *f, struct qq_err *e)
+{
+	char guest[PATH_MAX], host[PATH_MAX];
+
+	for (size_t i = 0; i < f->n; i++)
+		if (strcmp(f->v[i].key, "stage") == 0 &&
+		    qq_stage_parse(f->v[i].value, guest, sizeof(guest), host, sizeof(host), e) != 0)
+			return e->status;
+	return 0;
+}
+
 int
 qq_mkimage_plan(struct qq_settings *s, struct qq_facts *f, const struct qq_mkimage_opts *o,
     char *builder, size_t buildersz, struct qq_err *e)
@@ -354,6 +367,8 @@ qq_mkimage_plan(struct qq_settings *s, struct qq_facts *f, const struct qq_mkima
 	else if (qq_ws_check(&c->ws, s->val[QQ_SET_WORKSPACE], e) != 0)
 		rc = e->status;
 	else
+		rc = stage_facts_check(f, e);
+	if (rc == 0)
 		rc = b->plan(c, e);
 	if (b->done != NULL)
 		b->done(c);

@@ -122,8 +122,12 @@ grep -q "would stage\|would build" "$T/err" && fail "--image staged or built: $(
 expect 0 qq-run -n --accel tcg --workspace ws8 --image flat && out_has "$T/flat/ifs.bin"
 expect 0 qq-run -n --accel tcg --workspace ws8 --image made --disk other.vmdk
 out_has "file=$T/other.vmdk,if=ide,id=drv0"
-expect 3 qq-run -n --accel tcg --workspace ws8 --image prog && err_lines 1
+expect 3 qq-run -n --accel tcg --workspace ws8 --image prog
 err_has "bad --image \"prog\": no mkqnximage output in it"
+# Without -n the refusal is the one line on stderr (a dry run says what each step would do).
+expect 3 qq-run --accel tcg --workspace ws8 --image prog && err_lines 1
+err_has "bad --image \"prog\": no mkqnximage output in it"
+[ ! -e ws8 ] || fail "a refused --image wrote the workspace"
 expect 2 qq-run --image made prog/hello
 # --kernel and --initrd alone boot a hand-made image: no staging, no default disk.
 expect 0 qq-run -n --accel tcg --workspace ws8 --kernel base/vmlinuz --initrd base/initrd.img \
