@@ -830,7 +830,20 @@ spawn_dirs(const struct qq_spawn_vm *vm, struct qq_err *e)
 {
 	const char *files[2] = { vm->pidfile, vm->serial_log };
 	char dir[QQ_VALUE_MAX], *slash;
+	struct qq_ws ws;
+	struct stat st;
 
+	/*
+	 * A workspace that does not exist yet (or is an empty directory) becomes a
+	 * marked one, so that qq-stop and qq-run stop, which touch nothing in an
+	 * unmarked directory, can stop the VM started in it.
+	 */
+	if (*vm->workspace && (stat(vm->workspace, &st) == -1 ||
+	    (S_ISDIR(st.st_mode) && lstat(files[0], &st) == -1 && errno == ENOENT))) {
+		if (qq_ws_open(&ws, vm->workspace, 1, e) != 0 && e->status != QQ_EXIT_INPUT)
+			return e->status;
+		e->status = 0;	/* a directory of the user's own stays unmarked */
+	}
 	for (int i = 0; i < 2; i++) {
 		if (*files[i] == '\0')
 			continue;
