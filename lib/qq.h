@@ -729,4 +729,126 @@ int	 qq_run_operand(struct qq_run_opts *o, const char *arg, struct qq_err *e);
 int	 qq_run(struct qq_settings *s, struct qq_facts *f, struct qq_run_opts *o,
 	    struct qq_err *e);
 
+/*
+ * result.c: what became of one test, and the tail of the output it kept.
+ * The remote end is mapped as a shell reports it (POSIX sh 2.8.2): an exit
+ * code as is, death by signal N as 128+N, 126/127 could not be executed or
+ * found; a test the runner killed at its timeout is 124, as timeout(1) says.
+ */
+enum qq_outcome {
+	QQ_OUTCOME_PASSED,
+	QQ_OUTCOME_FAILED,	/* exit code not 0 */
+	QQ_OUTCOME_CRASHED,	/* killed by a signal */
+	QQ_OUTCOME_TIMEDOUT,	/* killed by qq at its timeout */
+	QQ_OUTCOME_NOSTART,	/* 126/127: missing, not executable, wrong format */
+	QQ_OUTCOME_NOTRUN	/* never ran: the runner failed first */
+};
+
+#define QQ_RESULT_TIMEOUT	124
+
+struct qq_result {
+	enum qq_outcome	 outcome;
+	int		 status;	/* exit code, 128+N, 124; -1 not run */
+	char		 signame[16];	/* crashed: "SIGSEGV", or "signal N" */
+	long long	 us;		/* wall time, microseconds */
+	char		 why[256];	/* not run: why */
+};
+
+/* The last lines of a kept output file, cleaned for XML and YAML. */
+struct qq_tail {
+	char			*text;		/* owned; NUL-terminated; no final newline */
+	size_t			 len;
+	unsigned long long	 size;		/* of the whole file */
+	unsigned long long	 omitted;	/* bytes before text */
+	int			 cut;		/* the first line shown is not whole */
+};
+
+/* "passed", "failed", "crashed", "timed out", "could not start", "not run". */
+const char *qq_result_name(enum qq_outcome o);
+/* Classifies a remote status; signame is the guest's name for the signal ("SEGV"; may be NULL). */
+void	 qq_result_set(struct qq_result *r, int status, int timed_out, const char *signame);
+/* Marks a test not run, saying why. */
+void	 qq_result_notrun(struct qq_result *r, const char *why);
+/* One line: "failed: exit code 3", "crashed: SIGSEGV", "timed out after 5.0 s: ...". */
+void	 qq_result_describe(const struct qq_result *r, char *buf, size_t sz);
+/* Copies len bytes as valid UTF-8 without control characters but tab and newline; dst holds len + 1. */
+size_t	 qq_result_clean(char *dst, const char *src, size_t len);
+/*
+ * Reads the last lines (at most maxbytes, from the end: the file may be
+ * huge) of path into t. A missing file is an empty tail.
+ */
+int	 qq_result_tail(const char *path, int lines, size_t maxbytes, struct qq_tail *t,
+	    struct qq_err *e);
+void	 qq_result_tail_free(struct qq_tail *t);
+
+/*
+ * testplan.c: the tests qq-test runs: the stage facts under
+ * /data/home/root/tests in staged order, filtered by a glob on the name
+ * (fnmatch(3)), this shard's share (Bazel: test k of the matching ones runs
+ * in shard k mod total), each run repeat times.
+ */
+struct qq_test_select {
+	const char	*filter;	/* glob on the test name; NULL: all */
+	int		 repeat;	/* runs per test; 0 means 1 */
+	int		 shard_index;	/* 0 .. shard_total - 1 */
+	int		 shard_total;	/* 0: no sharding */
+};
+
+struct qq_test_case {
+	char	*name;		/* "test_sum", or "test_sum [2/3]" with repeat; owned */
+	char	*guest;		/* /data/home/root/tests/test_sum; owned */
+	char	*stem;		/* kept output: STEM.out, STEM.err ("test_sum.run2"); owned */
+	int	 run;		/* 1 .. repeat */
+};
+
+struct qq_test_plan {
+	struct qq_test_case	*v;	/* owned */
+	size_t			 n;
+	size_t			 staged;	/* tests staged */
+	size_t			 matched;	/* of which the filter kept */
+};
+
+/*
+ * Builds the plan. No staged test, or none matching the filter, is
+ * QQ_EXIT_INPUT; an empty shard is not an error (n is 0).
+ */
+int	 qq_testplan_build(const struct qq_facts *f, const struct qq_test_select *sel,
+	    struct qq_test_plan *p, struct qq_err *e);
+void	 qq_testplan_free(struct qq_test_plan *p);
+
+/*
+ * tap.c: TAP version 13 (testanything.org): the plan, then one test point
+ * per test in plan order with its duration as "# time=Nms"; a test that did
+ * not pass gets a YAML block: message, outcome, exit_code or signal,
+ * duration_ms, the kept files and the last 20 lines of each.
+ */
+#define QQ_TAP_TAIL_LINES	20
+#define QQ_TAP_TAIL_BYTES	8192	/* at most this much of a test's output per tail */
+
+int	 qq_tap_plan(FILE *fp, size_t n, struct qq_err *e);
+/* Test point num (from 1) for c; its kept output is RESDIR/STEM.out and .err. */
+int	 qq_tap_result(FILE *fp, size_t num, const struct qq_test_case *c,
+	    const struct qq_result *r, const char *resdir, struct qq_err *e);
+
+/*
+ * junit.c: the JUnit XML report (Ant's layout, which Jenkins, GitLab and
+ * GitHub reporters read): testsuites/testsuite with tests, failures,
+ * errors, skipped and time; a testcase per test with failure (failed,
+ * crashed, timed out), error (could not start) or skipped (not run), and
+ * the end of its output in system-out and system-err. Written with
+ * libxml2's xmlwriter to a temporary file renamed over path.
+ */
+#define QQ_JUNIT_OUT_BYTES	65536	/* of each output in system-out/system-err */
+
+struct qq_junit {
+	const char			*suite;		/* testsuite name and classname */
+	const struct qq_test_plan	*plan;
+	const struct qq_result		*results;	/* one per plan entry */
+	const char			*resdir;	/* where STEM.out and .err are */
+	time_t				 start;		/* timestamp */
+	long long			 us;		/* wall time of the run */
+};
+
+int	 qq_junit_write(const char *path, const struct qq_junit *j, struct qq_err *e);
+
 #endif /* QQ_H */

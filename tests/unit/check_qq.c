@@ -35,6 +35,10 @@ static Suite *(*const suites[])(void) = {
 	suite_stop,
 	suite_spawn,
 	suite_run,
+	suite_result,
+	suite_testplan,
+	suite_tap,
+	suite_junit,
 };
 
 /*

@@ -27,6 +27,10 @@ Suite	*suite_vm(void);
 Suite	*suite_stop(void);
 Suite	*suite_spawn(void);
 Suite	*suite_run(void);
+Suite	*suite_result(void);
+Suite	*suite_testplan(void);
+Suite	*suite_tap(void);
+Suite	*suite_junit(void);
 
 /* A fresh temporary directory for a test; removed by rmtree. */
 char	*test_tmpdir(void);
