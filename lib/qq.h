@@ -6,6 +6,7 @@
 
 #include <getopt.h>
 
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -632,7 +633,9 @@ enum qq_spawn_wait {
 	QQ_WAIT_EXITED,
 	QQ_WAIT_INTERNAL_ERROR,	/* QMP status internal-error: a KVM that cannot run the guest */
 	QQ_WAIT_STOPPED,	/* shutdown, guest-panicked, io-error */
-	QQ_WAIT_INTERRUPTED
+	QQ_WAIT_INTERRUPTED,
+	QQ_WAIT_HOSTKEY,	/* the guest's host key is not the pinned one (same image) */
+	QQ_WAIT_AUTH		/* the guest refused the key, or its `true` failed */
 };
 
 struct qq_spawn_opts {
@@ -658,13 +661,6 @@ int	 qq_spawn_parse(struct qq_spawn_vm *vm, char *const argv[], struct qq_err *e
  * (3), a VM already holding the pidfile (4), the SSH port taken (4).
  */
 int	 qq_spawn_check(const struct qq_spawn_vm *vm, struct qq_err *e);
-/*
- * Waits until 127.0.0.1:port sends a line starting "SSH-", opening a new
- * connection every 20 ms; watches pidfd (-1: polls pid) for QEMU's exit and,
- * through q (NULL: not at all), QEMU's run state. 0, or an error with *why.
- */
-int	 qq_spawn_wait_banner(int port, int timeout_ms, pid_t pid, int pidfd, struct qq_qmp *q,
-	    enum qq_spawn_wait *why, struct qq_err *e);
 /* A copy of argv with -accel kvm -> tcg and -cpu host -> max or cortex-a57. */
 int	 qq_spawn_argv_tcg(char *const argv[], char ***out, struct qq_err *e);
 /*
@@ -680,6 +676,139 @@ void	 qq_spawn_result_free(struct qq_spawn_result *r);
 void	 qq_spawn_report(FILE *fp, const struct qq_spawn_result *r, int rc, int verbose);
 /* A short name for a wait outcome. */
 const char *qq_spawn_why(enum qq_spawn_wait why);
+
+/*
+ * guest.c: the guest side, seen from the host through OpenSSH's ssh(1):
+ * the running VM of a workspace, the ssh argv, the pinned host key, and what
+ * a remote end means. Every ssh qq starts or prints uses the private key
+ * with IdentitiesOnly=yes (an agent holding many keys otherwise exhausts
+ * the server's MaxAuthTries before ours is offered), the workspace's own
+ * known_hosts under the alias HostKeyAlias=qq-guest (so the pin does not
+ * depend on the forwarded port, which changes with --ssh-port 0) and
+ * StrictHostKeyChecking=yes; only qq's readiness probe pins, with
+ * accept-new (ssh_config(5), OpenSSH 7.6+: "add new host keys to the user
+ * known hosts files, but not permit connections to hosts with changed host
+ * keys"). ssh(1) "exits with the exit status of the remote command or with
+ * 255 if an error occurred": 255 is qq's own failure (no VM, login lost).
+ */
+#define QQ_GUEST_FILE		"guest"		/* WS/guest: ssh_port=, ssh_key=, image= (at spawn) */
+#define QQ_GUEST_KNOWN_HOSTS	"known_hosts"	/* WS/known_hosts: "# qq-image HEX" + the pin */
+#define QQ_GUEST_ALIAS		"qq-guest"	/* HostKeyAlias of every pin */
+#define QQ_GUEST_USER_HOST	"root@127.0.0.1"
+#define QQ_GUEST_FAILED		255		/* ssh's (and qq's) own failure */
+#define QQ_GUEST_IMAGE_MAX	80
+
+struct qq_guest {
+	char	 ws[QQ_VALUE_MAX];		/* workspace, absolute */
+	char	 key[QQ_VALUE_MAX];		/* private key; "" unknown (no -i) */
+	char	 known_hosts[QQ_VALUE_MAX];	/* WS/known_hosts */
+	char	 image[QQ_GUEST_IMAGE_MAX];	/* WS/image.key when the VM started; "none" */
+	int	 port;				/* host port forwarded to guest port 22 */
+	pid_t	 pid;				/* QEMU holding WS/output/qemu.pid; 0 none */
+};
+
+/* Flags of qq_guest_argv_init. */
+#define QQ_GUEST_BATCH	0x01	/* BatchMode=yes: nobody types (no passphrase, no prompt) */
+#define QQ_GUEST_PIN	0x02	/* StrictHostKeyChecking=accept-new (the first login pins) */
+#define QQ_GUEST_QUIET	0x04	/* LogLevel=ERROR */
+#define QQ_GUEST_NOCONF	0x08	/* -F none: no user or system ssh_config (qq's own probes) */
+
+/* A growing ssh argv; argv is NULL-terminated, owned, freed by qq_guest_argv_free. */
+struct qq_guest_argv {
+	char	**argv;
+	size_t	  argc;
+	size_t	  cap;
+};
+
+/*
+ * Records in WS/guest (atomically, 0644) what later logins need: the SSH
+ * port (the real one, read back when 0 was asked for), the private key
+ * ("" when unknown) and the image digest of WS/image.key ("none" without one).
+ */
+int	 qq_guest_record(const char *ws, int port, const char *key, struct qq_err *e);
+/*
+ * Fills g for the VM of workspace ws (made absolute) from WS/guest. No VM
+ * holding WS/output/qemu.pid: QQ_EXIT_NO "no VM is running in WS"; no or a
+ * malformed WS/guest: QQ_EXIT_INPUT. g->pid is then the QEMU's pid.
+ */
+int	 qq_guest_open(struct qq_guest *g, const char *ws, struct qq_err *e);
+/* The same from explicit values, for a VM not started through a workspace (ws may be ""). */
+int	 qq_guest_set(struct qq_guest *g, const char *ws, int port, const char *key,
+	    struct qq_err *e);
+/*
+ * Before the first login of a boot: keeps a pin made for the same image,
+ * removes one made for another image (a rebuilt image has new host keys),
+ * and starts a missing known_hosts with its "# qq-image" line. *pinned is
+ * 1 when a pin is in place (log in with StrictHostKeyChecking=yes), 0 when
+ * the next login pins (QQ_GUEST_PIN). A write failure is QQ_EXIT_RUNTIME.
+ */
+int	 qq_guest_pin_prepare(const struct qq_guest *g, int *pinned, struct qq_err *e);
+/* The SHA256:... fingerprint of the pin into out (ssh-keygen -l -F qq-guest); -1 none. */
+int	 qq_guest_pin_fingerprint(const struct qq_guest *g, char *out, size_t outsz);
+/*
+ * Starts a->argv as "ssh -p PORT [-i KEY] -o IdentitiesOnly=yes
+ * -o UserKnownHostsFile=KH -o HostKeyAlias=qq-guest -o CheckHostIP=no
+ * -o StrictHostKeyChecking=yes|accept-new [flags' options]". A caller adds
+ * its own options (ControlPath=..., ConnectTimeout=...) with
+ * qq_guest_argv_opt, then ends it with qq_guest_argv_finish.
+ */
+int	 qq_guest_argv_init(struct qq_guest_argv *a, const struct qq_guest *g, int flags,
+	    struct qq_err *e);
+/* Appends "-o" opt (an ssh_config "Key=value"). */
+int	 qq_guest_argv_opt(struct qq_guest_argv *a, const char *opt, struct qq_err *e);
+/* Appends one raw argument (an ssh option such as "-t" or "-n"). */
+int	 qq_guest_argv_add(struct qq_guest_argv *a, const char *arg, struct qq_err *e);
+/*
+ * Appends root@127.0.0.1 and, when cmd is not NULL, "--" and cmd. ssh joins
+ * the words of cmd with spaces and the guest's shell parses them (ssh(1)).
+ */
+int	 qq_guest_argv_finish(struct qq_guest_argv *a, char *const cmd[], struct qq_err *e);
+void	 qq_guest_argv_free(struct qq_guest_argv *a);
+/*
+ * Explains a failed login from ssh's stderr into e (QQ_EXIT_RUNTIME): a
+ * changed host key names the pinned and the offered fingerprints.
+ * Returns 1 for a changed host key (permanent), 2 for a refused key
+ * (permanent once the guest is up), 0 when a later attempt may succeed
+ * (refused, reset, timed out).
+ */
+int	 qq_guest_failure(const struct qq_guest *g, const char *ssh_stderr, struct qq_err *e);
+/*
+ * Runs ssh in the guest with this process's stdin, stdout and stderr (a
+ * terminal stays the user's: without cmd, an interactive login) and waits.
+ * *status: the remote command's exit status, 255 when ssh failed, 128+N
+ * when ssh was killed by signal N. BatchMode unless stdin is a terminal.
+ */
+int	 qq_guest_run(const struct qq_guest *g, char *const cmd[], int *status, struct qq_err *e);
+
+/*
+ * ready.c: waiting until a guest is ready (qq-spawn --wait-ssh). Ready
+ * means what the user needs: an SSH login with the injected key runs `true`
+ * and exits 0 (OpenSSH's ssh with BatchMode=yes, IdentitiesOnly=yes, a short
+ * ConnectTimeout growing 1, 2, 5 s on slow guests; the first success pins
+ * the host key, see guest.c). Without a key, the guest's SSH identification
+ * line (RFC 4253 4.2) is all it can check. Either way at most one connection
+ * to the guest's sshd is in flight, a new one at most every 200 ms (sshd
+ * caps unauthenticated connections per source: dropbear 5, OpenSSH
+ * MaxStartups 10:30:100, and every forwarded connection comes from
+ * 10.0.2.2), and nothing of it is left open when the wait returns.
+ */
+struct qq_ready_opts {
+	const struct qq_guest	*guest;		/* port, key ("": identification line only), pin */
+	int			 timeout_ms;
+	pid_t			 pid;		/* QEMU; 0 not watched */
+	int			 pidfd;		/* QEMU's pidfd; -1: pid is polled */
+	const char		*qmp;		/* QMP socket; NULL or "": no run state */
+	volatile sig_atomic_t	*interrupted;	/* nonzero (a signal number) ends the wait */
+};
+
+/*
+ * Waits. QEMU's exit (pidfd) and run state (QMP query-status every 500 ms,
+ * each on its own connection, closed at once, so that qq-stop can use QMP
+ * meanwhile) end it early. 0 ready; else QQ_EXIT_RUNTIME (or 128+signal)
+ * with *why: timeout, exited, internal-error, stopped, interrupted, hostkey
+ * (changed with an unchanged image: both fingerprints named), auth.
+ */
+int	 qq_ready_wait(const struct qq_ready_opts *o, enum qq_spawn_wait *why, struct qq_err *e);
 
 /*
  * run.c: qq-run: detect-accel, keygen, stage, mkimage, cmdline and spawn in

@@ -1,4 +1,4 @@
-/* spawn.c: start QEMU from its argv, foreground or detached, and wait until the guest's sshd answers. */
+/* spawn.c: start QEMU from its argv, foreground or detached (the wait for SSH is ready.c). */
 #include "config.h"
 
 #include <sys/socket.h>
@@ -23,10 +23,6 @@
 
 #define WAIT_KVM_S	60	/* default --wait-ssh under KVM */
 #define WAIT_TCG_S	300	/* TCG boots 5 to 20 times slower */
-#define ATTEMPT_EVERY_MS 20	/* a new connection this often: the readiness latency bound */
-#define ATTEMPT_LIFE_MS	500	/* a connection stalled in slirp is dropped after this */
-#define ATTEMPTS_MAX	25
-#define STATUS_EVERY_MS	250	/* QMP query-status cadence */
 #define TAIL_LINES	20
 
 static volatile sig_atomic_t interrupted;
@@ -325,223 +321,6 @@ console_tail(const char *log)
 	return out;
 }
 
-struct attempt {
-	int		fd;
-	int		connected;
-	long long	start;
-	size_t		len;
-	char		buf[256];
-};
-
-static void
-attempt_close(struct attempt *a)
-{
-	close(a->fd);
-	a->fd = -1;
-}
-
-static int
-attempt_start(struct attempt *a, int port)
-{
-	struct sockaddr_in sin;
-
-	memset(a, 0, sizeof(*a));
-	if ((a->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) == -1)
-		return -1;
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons((uint16_t)port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	a->start = qq_vm_now_ms();
-	if (connect(a->fd, (struct sockaddr *)&sin, sizeof(sin)) == 0)
-		a->connected = 1;
-	else if (errno != EINPROGRESS) {
-		attempt_close(a);
-		return -1;
-	}
-	return 0;
-}
-
-/* Reads what arrived; 1 when a whole line starting "SSH-" is there, -1 when done with a. */
-static int
-attempt_read(struct attempt *a)
-{
-	ssize_t n;
-	char *line, *nl;
-
-	n = read(a->fd, a->buf + a->len, sizeof(a->buf) - 1 - a->len);
-	if (n == -1 && (errno == EAGAIN || errno == EINTR))
-		return 0;
-	if (n <= 0)
-		return -1;
-	a->len += (size_t)n;
-	a->buf[a->len] = '\0';
-	/* RFC 4253 allows other lines before the identification line. */
-	for (line = a->buf; (nl = strchr(line, '\n')) != NULL; line = nl + 1)
-		if (strncmp(line, "SSH-", 4) == 0)
-			return 1;
-	if (line != a->buf) {
-		a->len -= (size_t)(line - a->buf);
-		memmove(a->buf, line, a->len + 1);
-	}
-	return a->len == sizeof(a->buf) - 1 ? -1 : 0;
-}
-
-/* QEMU's run state through QMP: 0 fine, else *why says what is wrong. */
-static int
-check_status(struct qq_qmp *q, enum qq_spawn_wait *why, char *status, size_t statussz)
-{
-	struct qq_err e;
-	char *reply;
-
-	if (q == NULL || q->fd == -1)
-		return 0;
-	if (qq_qmp_cmd(q, "{\"execute\": \"query-status\"}", 1000, &reply, &e) != 0) {
-		qq_qmp_close(q);	/* QEMU going away shows on the pidfd */
-		return 0;
-	}
-	if (qq_qmp_string(reply, "status", status, statussz) == 0) {
-		if (strcmp(status, "internal-error") == 0)
-			*why = QQ_WAIT_INTERNAL_ERROR;
-		else if (strcmp(status, "shutdown") == 0 || strcmp(status, "guest-panicked") == 0 ||
-		    strcmp(status, "io-error") == 0)
-			*why = QQ_WAIT_STOPPED;
-	}
-	free(reply);
-	return *why != QQ_WAIT_OK;
-}
-
-int
-qq_spawn_wait_banner(int port, int timeout_ms, pid_t pid, int pidfd, struct qq_qmp *q,
-    enum qq_spawn_wait *why, struct qq_err *e)
-{
-	struct attempt at[ATTEMPTS_MAX];
-	struct pollfd pfd[ATTEMPTS_MAX + 1];
-	int idx[ATTEMPTS_MAX + 1];
-	long long now, deadline, next_attempt, next_status, wake;
-	char status[64];
-	int i, n, r;
-
-	*why = QQ_WAIT_OK;
-	for (i = 0; i < ATTEMPTS_MAX; i++)
-		at[i].fd = -1;
-	now = qq_vm_now_ms();
-	deadline = now + timeout_ms;
-	next_attempt = next_status = now;
-	for (;;) {
-		if (interrupted) {
-			r = qq_err_set(e, 128 + interrupted, "interrupted by signal %d",
-			    (int)interrupted);
-			*why = QQ_WAIT_INTERRUPTED;
-			break;
-		}
-		now = qq_vm_now_ms();
-		if (now >= deadline) {
-			*why = QQ_WAIT_TIMEOUT;
-			r = qq_err_set(e, QQ_EXIT_RUNTIME,
-			    "no SSH identification from 127.0.0.1:%d within %d s", port,
-			    timeout_ms / 1000);
-			break;
-		}
-		if (now >= next_status) {
-			next_status = now + STATUS_EVERY_MS;
-			if (pid > 0 && pidfd == -1 && !qq_vm_alive(pid))
-				*why = QQ_WAIT_EXITED;
-			else
-				(void)check_status(q, why, status, sizeof(status));
-			if (*why == QQ_WAIT_EXITED) {
-				r = qq_err_set(e, QQ_EXIT_RUNTIME, "QEMU exited before SSH answered");
-				break;
-			}
-			if (*why != QQ_WAIT_OK) {
-				r = qq_err_set(e, QQ_EXIT_RUNTIME,
-				    "QEMU stopped in state %s before SSH answered", status);
-				break;
-			}
-		}
-		/* Expire stalled attempts; start a new one on every tick. */
-		for (i = 0, n = 0; i < ATTEMPTS_MAX; i++) {
-			if (at[i].fd != -1 && now - at[i].start >= ATTEMPT_LIFE_MS)
-				attempt_close(&at[i]);
-			n += at[i].fd != -1;
-		}
-		if (now >= next_attempt && n < ATTEMPTS_MAX) {
-			for (i = 0; at[i].fd != -1; i++)
-				;
-			(void)attempt_start(&at[i], port);
-			next_attempt = now + ATTEMPT_EVERY_MS;
-		}
-		for (i = 0, n = 0; i < ATTEMPTS_MAX; i++) {
-			if (at[i].fd == -1)
-				continue;
-			pfd[n].fd = at[i].fd;
-			pfd[n].events = at[i].connected ? POLLIN : POLLOUT;
-			idx[n++] = i;
-		}
-		if (pidfd != -1) {
-			pfd[n].fd = pidfd;
-			pfd[n].events = POLLIN;
-			idx[n++] = -1;
-		}
-		wake = next_attempt < next_status ? next_attempt : next_status;
-		if (wake > deadline)
-			wake = deadline;
-		now = qq_vm_now_ms();
-		if (poll(pfd, (nfds_t)n, wake > now ? (int)(wake - now) : 0) == -1) {
-			if (errno == EINTR)
-				continue;
-			r = qq_err_sys(e, QQ_EXIT_RUNTIME, "unable to wait for SSH");
-			*why = QQ_WAIT_TIMEOUT;
-			break;
-		}
-		r = 0;
-		for (i = 0; i < n && r == 0; i++) {
-			struct attempt *a;
-			int err;
-			socklen_t len = sizeof(err);
-
-			if (pfd[i].revents == 0)
-				continue;
-			if (idx[i] == -1) {
-				*why = QQ_WAIT_EXITED;
-				r = -1;
-				break;
-			}
-			a = &at[idx[i]];
-			if (!a->connected) {
-				if (getsockopt(a->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1 ||
-				    err != 0) {
-					attempt_close(a);
-					continue;
-				}
-				a->connected = 1;
-				if ((pfd[i].revents & POLLIN) == 0)
-					continue;
-			}
-			switch (attempt_read(a)) {
-			case 1:
-				r = 1;
-				break;
-			case -1:
-				attempt_close(a);
-				break;
-			}
-		}
-		if (r == 1) {
-			r = 0;
-			break;
-		}
-		if (r == -1) {
-			r = qq_err_set(e, QQ_EXIT_RUNTIME, "QEMU exited before SSH answered");
-			break;
-		}
-	}
-	for (i = 0; i < ATTEMPTS_MAX; i++)
-		if (at[i].fd != -1)
-			close(at[i].fd);
-	return r;
-}
-
 int
 qq_spawn_argv_tcg(char *const argv[], char ***out, struct qq_err *e)
 {
@@ -780,6 +559,8 @@ static const char *const why_name[] = {
 	[QQ_WAIT_INTERNAL_ERROR] = "internal-error",
 	[QQ_WAIT_STOPPED] = "stopped",
 	[QQ_WAIT_INTERRUPTED] = "interrupted",
+	[QQ_WAIT_HOSTKEY] = "hostkey",
+	[QQ_WAIT_AUTH] = "auth",
 };
 
 /* One detached start, with the optional wait. */
@@ -789,12 +570,20 @@ start_detached(struct qq_spawn_vm *vm, char *const argv[], const struct qq_spawn
 {
 	struct qq_proc_out po;
 	struct qq_qmp q;
+	struct qq_guest g;
+	struct qq_ready_opts ro;
 	enum qq_spawn_wait why = QQ_WAIT_OK;
+	char key[QQ_VALUE_MAX] = "";
+	size_t klen;
 	char msg[QQ_ERR_MAX];
 	int wfd, pidfd = -1, rc, timeout;
 	pid_t wpid;
 
 	q.fd = -1;
+	/* ssh -i takes the private half; the ssh_key setting may name the .pub. */
+	if (o->ssh_key != NULL && strlcpy(key, o->ssh_key, sizeof(key)) < sizeof(key) &&
+	    (klen = strlen(key)) > 4 && strcmp(key + klen - 4, ".pub") == 0)
+		key[klen - 4] = '\0';
 	if (prepare_qmp(vm, e) != 0)
 		return e->status;
 	wpid = watchdog_arm(vm, &wfd);
@@ -816,10 +605,16 @@ start_detached(struct qq_spawn_vm *vm, char *const argv[], const struct qq_spawn
 	pidfd = qq_vm_pidfd(r->pid);
 	if (record_qmp(vm, e) != 0)
 		goto fail;
-	if (*vm->qmp && qq_qmp_open(&q, vm->qmp, 2000, e) != 0 && vm->ssh_port == 0)
-		goto fail;
 	r->ssh_port = vm->ssh_port;
-	if (vm->ssh_port == 0 && (r->ssh_port = read_port(&q, e)) < 0)
+	if (vm->ssh_port == 0) {
+		/* QEMU has one QMP connection: ask, then let go of it (qq-stop may need it). */
+		if ((*vm->qmp && qq_qmp_open(&q, vm->qmp, 2000, e) != 0) ||
+		    (r->ssh_port = read_port(&q, e)) < 0)
+			goto fail;
+		qq_qmp_close(&q);
+	}
+	if (*vm->workspace && r->ssh_port > 0 &&
+	    qq_guest_record(vm->workspace, r->ssh_port, key, e) != 0)
 		goto fail;
 	if (interrupted) {
 		qq_err_set(e, 128 + interrupted, "interrupted by signal %d; the VM was stopped",
@@ -834,8 +629,15 @@ start_detached(struct qq_spawn_vm *vm, char *const argv[], const struct qq_spawn
 			goto fail;
 		}
 		timeout = o->wait_ssh > 0 ? o->wait_ssh : vm->kvm ? WAIT_KVM_S : WAIT_TCG_S;
-		if (qq_spawn_wait_banner(r->ssh_port, timeout * 1000, r->pid, pidfd, &q, &why,
-		    e) != 0) {
+		if (qq_guest_set(&g, vm->workspace, r->ssh_port, key, e) != 0)
+			goto fail;
+		ro.guest = &g;
+		ro.timeout_ms = timeout * 1000;
+		ro.pid = r->pid;
+		ro.pidfd = pidfd;
+		ro.qmp = vm->qmp;
+		ro.interrupted = &interrupted;
+		if (qq_ready_wait(&ro, &why, e) != 0) {
 			r->why = why;
 			r->console_tail = console_tail(vm->serial_log);
 			snprintf(msg, sizeof(msg), "%s", e->msg);
@@ -892,8 +694,9 @@ qq_spawn_why(enum qq_spawn_wait why)
 	return why_name[why];
 }
 
+/* How to log in: qq-run ssh for a workspace (the pinned key), else plain ssh with the key. */
 static int
-hint(const struct qq_spawn_opts *o, int port, struct qq_spawn_result *r)
+hint(const struct qq_spawn_opts *o, const char *ws, int port, struct qq_spawn_result *r)
 {
 	FILE *fp;
 	char *buf = NULL;
@@ -901,12 +704,17 @@ hint(const struct qq_spawn_opts *o, int port, struct qq_spawn_result *r)
 
 	if ((fp = open_memstream(&buf, &len)) == NULL)
 		return -1;
-	fprintf(fp, "ssh -p %d -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null", port);
-	if (o->ssh_key != NULL && *o->ssh_key) {
-		fputs(" -i ", fp);
-		(void)qq_quote_write(fp, o->ssh_key);
+	if (*ws) {
+		fputs("qq-run ssh --workspace ", fp);
+		(void)qq_quote_write(fp, ws);
+	} else {
+		fprintf(fp, "ssh -p %d -o IdentitiesOnly=yes", port);
+		if (o->ssh_key != NULL && *o->ssh_key) {
+			fputs(" -i ", fp);
+			(void)qq_quote_write(fp, o->ssh_key);
+		}
+		fputs(" " QQ_GUEST_USER_HOST, fp);
 	}
-	fputs(" root@127.0.0.1", fp);
 	fclose(fp);
 	if (buf == NULL)
 		return -1;
@@ -985,7 +793,7 @@ qq_spawn_run(char *const argv[], const struct qq_spawn_opts *o, struct qq_spawn_
 	    (*vm->serial_log && (rc = qq_facts_set(f, "serial_log", vm->serial_log, e)) != 0))
 		goto out;
 	if (r->ssh_port > 0)
-		(void)hint(o, r->ssh_port, r);
+		(void)hint(o, vm->workspace, r->ssh_port, r);
 out:
 	qq_argv_free(tcg);
 	free(vm);

@@ -34,6 +34,8 @@ static Suite *(*const suites[])(void) = {
 	suite_vm,
 	suite_stop,
 	suite_spawn,
+	suite_ready,
+	suite_guest,
 	suite_run,
 	suite_result,
 	suite_testplan,

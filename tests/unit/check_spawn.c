@@ -1,4 +1,4 @@
-/* check_spawn.c: what an argv tells, the TCG rewrite, and the SSH banner wait against stand-ins. */
+/* check_spawn.c: what an argv tells and the TCG rewrite (the wait is check_ready.c). */
 #include "config.h"
 
 #include <sys/prctl.h>
@@ -119,113 +119,13 @@ START_TEST(test_argv_tcg)
 }
 END_TEST
 
-/* A stand-in for slirp + sshd: refuses (closes) until delay_ms, then sends banner. */
-static pid_t
-listener(int *port, int delay_ms, const char *banner)
-{
-	struct sockaddr_in sin;
-	socklen_t len = sizeof(sin);
-	int fd, c;
-	long long answer;
-	pid_t pid;
-
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	ck_assert_int_eq(listen(fd, 64), 0);
-	getsockname(fd, (struct sockaddr *)&sin, &len);
-	*port = ntohs(sin.sin_port);
-	if ((pid = fork()) == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);	/* never outlives a failed test */
-		answer = qq_vm_now_ms() + delay_ms;
-		while ((c = accept(fd, NULL, NULL)) != -1) {
-			if (qq_vm_now_ms() >= answer && banner != NULL)
-				(void)write(c, banner, strlen(banner));
-			close(c);
-		}
-		_exit(0);
-	}
-	close(fd);
-	return pid;
-}
-
-/*
- * A wait that succeeds returns as soon as the banner comes, so its bound is generous (a
- * loaded machine or valgrind must not turn it into a timeout); a wait that must time out
- * gets a short one.
- */
-#define WAIT_OK_MS	20000
-#define WAIT_NONE_MS	1200
-
-static const struct {
-	int		 delay_ms;
-	const char	*banner;
-	int		 timeout_ms;
-	int		 status;
-	enum qq_spawn_wait why;
-} waits[] = {
-	{ 0, "SSH-2.0-dropbear\r\n", WAIT_OK_MS, 0, QQ_WAIT_OK },
-	{ 300, "SSH-2.0-OpenSSH_9.2\r\n", WAIT_OK_MS, 0, QQ_WAIT_OK },
-	{ 0, "hello first\r\nSSH-2.0-x\r\n", WAIT_OK_MS, 0, QQ_WAIT_OK },
-	/* An accept is not an answer; neither is a line that is not an identification. */
-	{ 0, NULL, WAIT_NONE_MS, QQ_EXIT_RUNTIME, QQ_WAIT_TIMEOUT },
-	{ 0, "HTTP/1.0 400\r\n", WAIT_NONE_MS, QQ_EXIT_RUNTIME, QQ_WAIT_TIMEOUT },
-	{ 0, "SSH-", WAIT_NONE_MS, QQ_EXIT_RUNTIME, QQ_WAIT_TIMEOUT },
-};
-
-START_TEST(test_wait_banner)
-{
-	enum qq_spawn_wait why;
-	struct qq_err e;
-	int port;
-	pid_t pid = listener(&port, waits[_i].delay_ms, waits[_i].banner);
-
-	ck_assert_int_eq(qq_spawn_wait_banner(port, waits[_i].timeout_ms, 0, -1, NULL, &why, &e),
-	    waits[_i].status);
-	ck_assert_int_eq(why, waits[_i].why);
-	if (why == QQ_WAIT_TIMEOUT)
-		ck_assert_ptr_nonnull(strstr(e.msg, "no SSH identification from 127.0.0.1:"));
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
-}
-END_TEST
-
-START_TEST(test_wait_exit)
-{
-	enum qq_spawn_wait why;
-	struct qq_err e;
-	int port, pidfd;
-	pid_t pid = listener(&port, 0, NULL), victim;
-
-	/*
-	 * The process we watch dies while nothing answers: reported at once. Its 200 ms of
-	 * life is no timing guess: should it die before the wait starts, the wait reports
-	 * the same (a zombie's pidfd is readable, and qq_vm_alive sees zombies as dead).
-	 */
-	if ((victim = fork()) == 0) {
-		usleep(200000);
-		_exit(0);
-	}
-	pidfd = qq_vm_pidfd(victim);	/* -1 under valgrind: then the pid is polled */
-	ck_assert_int_eq(qq_spawn_wait_banner(port, 10000, victim, pidfd, NULL, &why, &e),
-	    QQ_EXIT_RUNTIME);
-	ck_assert_int_eq(why, QQ_WAIT_EXITED);
-	ck_assert_str_eq(e.msg, "QEMU exited before SSH answered");
-	if (pidfd != -1)
-		close(pidfd);
-	waitpid(victim, NULL, 0);
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
-}
-END_TEST
-
 START_TEST(test_why_names)
 {
 	ck_assert_str_eq(qq_spawn_why(QQ_WAIT_OK), "ok");
 	ck_assert_str_eq(qq_spawn_why(QQ_WAIT_INTERNAL_ERROR), "internal-error");
 	ck_assert_str_eq(qq_spawn_why(QQ_WAIT_INTERRUPTED), "interrupted");
+	ck_assert_str_eq(qq_spawn_why(QQ_WAIT_HOSTKEY), "hostkey");
+	ck_assert_str_eq(qq_spawn_why(QQ_WAIT_AUTH), "auth");
 }
 END_TEST
 
@@ -238,8 +138,6 @@ suite_spawn(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_loop_test(tc, test_parse, 0, sizeof(parses) / sizeof(parses[0]));
 	tcase_add_test(tc, test_argv_tcg);
-	tcase_add_loop_test(tc, test_wait_banner, 0, sizeof(waits) / sizeof(waits[0]));
-	tcase_add_test(tc, test_wait_exit);
 	tcase_add_test(tc, test_why_names);
 	suite_add_tcase(s, tc);
 	return s;

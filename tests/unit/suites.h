@@ -26,6 +26,8 @@ Suite	*suite_qmp(void);
 Suite	*suite_vm(void);
 Suite	*suite_stop(void);
 Suite	*suite_spawn(void);
+Suite	*suite_ready(void);
+Suite	*suite_guest(void);
 Suite	*suite_run(void);
 Suite	*suite_result(void);
 Suite	*suite_testplan(void);
