@@ -980,4 +980,122 @@ struct qq_junit {
 
 int	 qq_junit_write(const char *path, const struct qq_junit *j, struct qq_err *e);
 
+/*
+ * guest_run.c: commands in the guest over one OpenSSH ControlMaster per
+ * workspace (ControlPath WS/ssh.ctl, or /tmp/qq-DIGEST/ssh.ctl when that
+ * would not fit in sun_path), the guest.c argv, BatchMode. Each command
+ * runs in a process group of its own in the guest (setsid(1), else the
+ * shell's job control) and reports its group first and its status last on
+ * stderr, behind a per-command token that is stripped from the output; so
+ * a status the command returned (0-255) is never confused with ssh's own
+ * failure (no status at all). Shared by qq-test and qq-exec.
+ */
+struct qq_guest_conn {
+	struct qq_guest	 g;
+	char		 ctl[QQ_VALUE_MAX];	/* ControlPath */
+	char		 log[QQ_VALUE_MAX];	/* WS/ssh-master.log (ssh -E) */
+	int		 owned;			/* we started the master: close it */
+};
+
+struct qq_guest_job {
+	pid_t		 pid;		/* the ssh client; 0 once reaped */
+	int		 errfd;		/* its stderr (a pipe), -1 at EOF: poll(2) it, then _read */
+	int		 errout;	/* where the command's stderr goes; borrowed */
+	long		 pgid;		/* the guest process group; 0 not yet known */
+	int		 status;	/* exit code or 128+N from the guest; -1 none (lost) */
+	char		 signame[16];	/* the guest's kill -l name when status > 128 */
+	char		 token[24];
+	long long	 t0_us, us;	/* start, and wall time once waited for */
+	int		 head;		/* the group line was seen */
+	int		 werr;		/* errno of a failed write to errout */
+	char		 line[256];
+	size_t		 linelen;
+	char		 hold[128];	/* the last bytes: maybe the status line */
+	size_t		 holdlen;
+};
+
+/* The ControlPath of workspace ws (absolute); creates the short private directory when needed. */
+int	 qq_guest_ctl_path(const char *ws, char *out, size_t outsz, struct qq_err *e);
+/*
+ * Uses the workspace's master when one answers ssh -O check, else starts
+ * one (ssh -M -N -f: ready when ssh returns) and marks it owned. Failure is
+ * QQ_EXIT_RUNTIME with ssh's last log line.
+ */
+int	 qq_guest_master_open(struct qq_guest_conn *c, const struct qq_guest *g, struct qq_err *e);
+/* Stops the master if this process started it (ssh -O exit). */
+void	 qq_guest_master_close(struct qq_guest_conn *c);
+/* The guest sh command for argv (malloc'd into *out); stdin from /dev/null when stdin_null. */
+int	 qq_guest_script(const char *token, char *const argv[], int stdin_null, char **out,
+	    struct qq_err *e);
+/*
+ * Starts argv in the guest over c: stdin from infd (-1: /dev/null), stdout
+ * straight to outfd, stderr through j->errfd to errfd (the protocol lines
+ * removed). Nothing is held in memory but the last 128 bytes.
+ */
+int	 qq_guest_job_start(struct qq_guest_conn *c, char *const argv[], int infd, int outfd,
+	    int errfd, struct qq_guest_job *j, struct qq_err *e);
+/* Moves what is readable on j->errfd along; 1 more may come, 0 at EOF. */
+int	 qq_guest_job_read(struct qq_guest_job *j);
+/*
+ * Reads to EOF, reaps ssh and parses the status into j->status. No status
+ * (ssh failed, the guest or the connection was lost) or a failed write of
+ * the output is QQ_EXIT_RUNTIME.
+ */
+int	 qq_guest_job_wait(struct qq_guest_job *j, struct qq_err *e);
+/* Kills the job's process group in the guest (SIGKILL, over another session of c). */
+int	 qq_guest_job_kill(struct qq_guest_conn *c, struct qq_guest_job *j, struct qq_err *e);
+/* Gives up on a job: SIGKILL to the local ssh client, reaped; its output stays as it is. */
+void	 qq_guest_job_abandon(struct qq_guest_job *j);
+
+/*
+ * test.c: qq-test: the plan's tests run in the workspace's running VM over
+ * one ControlMaster, jobs at a time, each with stdin from /dev/null, its own
+ * process group and a timeout, its stdout and stderr kept whole in
+ * WS/test-results/STEM.out and .err (TEST_UNDECLARED_OUTPUTS_DIR under
+ * Bazel); TAP on o->tap in plan order, JUnit to o->junit (XML_OUTPUT_FILE).
+ * Bazel's TEST_TOTAL_SHARDS, TEST_SHARD_INDEX, TEST_SHARD_STATUS_FILE,
+ * TESTBRIDGE_TEST_ONLY and TEST_TMPDIR are honoured.
+ */
+#define QQ_TEST_TIMEOUT_KVM	60	/* seconds, default per test */
+#define QQ_TEST_TIMEOUT_TCG	300
+#define QQ_TEST_JOBS_MAX	9	/* OpenSSH's MaxSessions 10, less one session for a kill */
+
+struct qq_test_opts {
+	struct qq_test_select	 sel;
+	int			 jobs;		/* tests at once; 0 means 1 */
+	int			 timeout_s;	/* per test; 0: by the accelerator */
+	const char		*junit;		/* JUnit file; NULL: XML_OUTPUT_FILE or none */
+	FILE			*tap;		/* the TAP stream */
+	FILE			*talk;		/* a progress line per test; NULL: quiet */
+};
+
+struct qq_test_summary {
+	size_t	 n;		/* tests in the plan */
+	size_t	 passed;
+	size_t	 notrun;
+	int	 runner_failed;
+};
+
+/* getopt values of the test options qq-test and qq-run --test share ('j' is -j N). */
+enum {
+	QQ_TEST_OPT_FILTER = 0x300, QQ_TEST_OPT_REPEAT, QQ_TEST_OPT_TIMEOUT, QQ_TEST_OPT_JUNIT
+};
+/* The long options of QQ_TEST_OPT_* and -j, for a getopt_long table. */
+#define QQ_TEST_LONGOPTS \
+	{ "filter", 1, NULL, QQ_TEST_OPT_FILTER }, { "repeat", 1, NULL, QQ_TEST_OPT_REPEAT }, \
+	{ "test-timeout", 1, NULL, QQ_TEST_OPT_TIMEOUT }, { "junit", 1, NULL, QQ_TEST_OPT_JUNIT }, \
+	{ "jobs", 1, NULL, 'j' }
+
+/* Records one test option; 1 when ch was one (0 if not; a bad value fills e and returns -1). */
+int	 qq_test_option(struct qq_test_opts *o, int ch, const char *arg, struct qq_err *e);
+
+/*
+ * Runs the plan. 0 every test passed; QQ_EXIT_NO some test did not pass;
+ * QQ_EXIT_RUNTIME the runner failed (no VM, login or connection lost, a
+ * report not written), with every test it did not complete reported not
+ * run; QQ_EXIT_INPUT bad facts, filter or Bazel variables (nothing run).
+ */
+int	 qq_test_run(struct qq_settings *s, const struct qq_facts *f, const struct qq_test_opts *o,
+	    struct qq_test_summary *sum, struct qq_err *e);
+
 #endif /* QQ_H */
