@@ -12,6 +12,8 @@
 static const char usage_line[] =
     "usage: qq-run [-0dnv] [--wait-ssh[=SECONDS]] [--tests DIR]... [--test FILE]... "
     "[--builder NAME] [--base DIR] [--rebuild] [setting options] PROGRAM\n"
+    "       qq-run --run-tests [--keep] [-j N] [--filter GLOB] [--repeat N] "
+    "[--test-timeout SECONDS] [--junit FILE] [start options] PROGRAM\n"
     "       qq-run [-nv] stop|clean [--clean] [--force] [--powerdown-timeout MS] [--quit-timeout MS] "
     "[--term-timeout MS] [--workspace DIR]\n";
 
@@ -45,6 +47,8 @@ main(int argc, char *argv[])
 		{ "term-timeout", 1, NULL, QQ_RUN_OPT_TERM }, { "dry-run", 0, NULL, 'n' },
 		{ "clean", 0, NULL, QQ_RUN_OPT_CLEAN }, { "null", 0, NULL, '0' },
 		{ "verbose", 0, NULL, 'v' }, { "help", 0, NULL, 'h' }, { "version", 0, NULL, 'V' },
+		{ "run-tests", 0, NULL, QQ_RUN_OPT_RUN_TESTS }, { "keep", 0, NULL, QQ_RUN_OPT_KEEP },
+		QQ_TEST_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
 	struct qq_run_opts o = { .talk = stderr };
@@ -57,7 +61,7 @@ main(int argc, char *argv[])
 	qq_run_init(&o);
 	qq_cli_options(opts);
 	o.verbose = isatty(STDERR_FILENO);
-	while (rc == 0 && (ch = getopt_long(argc, argv, "0dnvhV", opts, NULL)) != -1) {
+	while (rc == 0 && (ch = getopt_long(argc, argv, "0dnvhVj:", opts, NULL)) != -1) {
 		if (qq_cli_setting(&s, ch, optarg))
 			continue;
 		if (ch == 'h')
@@ -79,6 +83,8 @@ main(int argc, char *argv[])
 			rc = qq_run(&s, &f, &o, &e);
 		if (o.dry_run && o.action == QQ_RUN_START)
 			qq_facts_free(&f);	/* a dry run printed the argv, not facts */
+		if (o.run_tests && o.action == QQ_RUN_START)
+			qq_facts_free(&f);	/* stdout is the TAP stream */
 	}
 	qq_run_free(&o);
 	return qq_cli_end("qq-run", &f, rc, &e);

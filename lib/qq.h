@@ -811,54 +811,6 @@ struct qq_ready_opts {
 int	 qq_ready_wait(const struct qq_ready_opts *o, enum qq_spawn_wait *why, struct qq_err *e);
 
 /*
- * run.c: qq-run: detect-accel, keygen, stage, mkimage, cmdline and spawn in
- * one process through the same calls as the programs, or stop, or clean.
- */
-enum qq_run_action {
-	QQ_RUN_START,
-	QQ_RUN_STOP,
-	QQ_RUN_CLEAN
-};
-
-struct qq_run_opts {
-	enum qq_run_action	 action;
-	struct qq_stage_opts	 stage;
-	struct qq_mkimage_opts	 mkimage;
-	struct qq_cmdline_opts	 cmdline;	/* detach: -d */
-	struct qq_spawn_opts	 spawn;
-	struct qq_stop_opts	 stop;
-	int			 dry_run;	/* say what would be done, print the argv; start and write nothing */
-	int			 nul;		/* -0: the dry run's argv NUL-separated */
-	int			 clean;		/* --clean: "stop" wipes the workspace too, as qq-stop --clean */
-	int			 verbose;	/* a progress line per step on talk */
-	FILE			*talk;		/* progress, warnings, hints; NULL: quiet */
-};
-
-/* getopt values of qq-run's own long options (besides -d, -n, -v and the settings). */
-enum {
-	QQ_RUN_OPT_TESTS = 0x200, QQ_RUN_OPT_TEST, QQ_RUN_OPT_BUILDER, QQ_RUN_OPT_BASE,
-	QQ_RUN_OPT_SSH_PUBKEY, QQ_RUN_OPT_REBUILD, QQ_RUN_OPT_KERNEL, QQ_RUN_OPT_DISK,
-	QQ_RUN_OPT_INITRD, QQ_RUN_OPT_APPEND, QQ_RUN_OPT_WAIT_SSH, QQ_RUN_OPT_TCG_FALLBACK,
-	QQ_RUN_OPT_FORCE, QQ_RUN_OPT_POWERDOWN, QQ_RUN_OPT_QUIT, QQ_RUN_OPT_TERM, QQ_RUN_OPT_CLEAN
-};
-
-/* Empties o (keeping o->talk) with the stop ladder's default timeouts. */
-void	 qq_run_init(struct qq_run_opts *o);
-/* Frees the test lists qq_run_option built. */
-void	 qq_run_free(struct qq_run_opts *o);
-/* Records one option (getopt value ch); a bad value is QQ_EXIT_INPUT, an unknown ch QQ_EXIT_USAGE. */
-int	 qq_run_option(struct qq_run_opts *o, int ch, const char *arg, struct qq_err *e);
-/* The operand: "stop", "clean", or the program to stage (QQ_EXIT_USAGE with --clean). */
-int	 qq_run_operand(struct qq_run_opts *o, const char *arg, struct qq_err *e);
-/*
- * Runs the action. Start leaves in f the facts of every step up to qq-mkimage
- * followed by qq-spawn's (a dry run: the argv on stdout instead). A failing
- * step's status is returned unchanged with its name before its message.
- */
-int	 qq_run(struct qq_settings *s, struct qq_facts *f, struct qq_run_opts *o,
-	    struct qq_err *e);
-
-/*
  * result.c: what became of one test, and the tail of the output it kept.
  * The remote end is mapped as a shell reports it (POSIX sh 2.8.2): an exit
  * code as is, death by signal N as 128+N, 126/127 could not be executed or
@@ -1097,5 +1049,59 @@ int	 qq_test_option(struct qq_test_opts *o, int ch, const char *arg, struct qq_e
  */
 int	 qq_test_run(struct qq_settings *s, const struct qq_facts *f, const struct qq_test_opts *o,
 	    struct qq_test_summary *sum, struct qq_err *e);
+
+/*
+ * run.c: qq-run: detect-accel, keygen, stage, mkimage, cmdline and spawn in
+ * one process through the same calls as the programs, or stop, or clean.
+ */
+enum qq_run_action {
+	QQ_RUN_START,
+	QQ_RUN_STOP,
+	QQ_RUN_CLEAN
+};
+
+struct qq_run_opts {
+	enum qq_run_action	 action;
+	struct qq_stage_opts	 stage;
+	struct qq_mkimage_opts	 mkimage;
+	struct qq_cmdline_opts	 cmdline;	/* detach: -d */
+	struct qq_spawn_opts	 spawn;
+	struct qq_stop_opts	 stop;
+	int			 dry_run;	/* say what would be done, print the argv; start and write nothing */
+	int			 nul;		/* -0: the dry run's argv NUL-separated */
+	int			 clean;		/* --clean: "stop" wipes the workspace too, as qq-stop --clean */
+	int			 verbose;	/* a progress line per step on talk */
+	FILE			*talk;		/* progress, warnings, hints; NULL: quiet */
+	/* --run-tests: boot (or reuse the running VM), qq-test, stop unless --keep or reused */
+	int			 run_tests;
+	int			 keep;
+	int			 reuse;		/* set by qq_run: a VM already ran in the workspace */
+	struct qq_test_opts	 test;		/* TAP goes to stdout */
+};
+
+/* getopt values of qq-run's own long options (besides -d, -n, -v and the settings). */
+enum {
+	QQ_RUN_OPT_TESTS = 0x200, QQ_RUN_OPT_TEST, QQ_RUN_OPT_BUILDER, QQ_RUN_OPT_BASE,
+	QQ_RUN_OPT_SSH_PUBKEY, QQ_RUN_OPT_REBUILD, QQ_RUN_OPT_KERNEL, QQ_RUN_OPT_DISK,
+	QQ_RUN_OPT_INITRD, QQ_RUN_OPT_APPEND, QQ_RUN_OPT_WAIT_SSH, QQ_RUN_OPT_TCG_FALLBACK,
+	QQ_RUN_OPT_FORCE, QQ_RUN_OPT_POWERDOWN, QQ_RUN_OPT_QUIT, QQ_RUN_OPT_TERM, QQ_RUN_OPT_CLEAN,
+	QQ_RUN_OPT_RUN_TESTS, QQ_RUN_OPT_KEEP
+};
+
+/* Empties o (keeping o->talk) with the stop ladder's default timeouts. */
+void	 qq_run_init(struct qq_run_opts *o);
+/* Frees the test lists qq_run_option built. */
+void	 qq_run_free(struct qq_run_opts *o);
+/* Records one option (getopt value ch); a bad value is QQ_EXIT_INPUT, an unknown ch QQ_EXIT_USAGE. */
+int	 qq_run_option(struct qq_run_opts *o, int ch, const char *arg, struct qq_err *e);
+/* The operand: "stop", "clean", or the program to stage (QQ_EXIT_USAGE with --clean). */
+int	 qq_run_operand(struct qq_run_opts *o, const char *arg, struct qq_err *e);
+/*
+ * Runs the action. Start leaves in f the facts of every step up to qq-mkimage
+ * followed by qq-spawn's (a dry run: the argv on stdout instead). A failing
+ * step's status is returned unchanged with its name before its message.
+ */
+int	 qq_run(struct qq_settings *s, struct qq_facts *f, struct qq_run_opts *o,
+	    struct qq_err *e);
 
 #endif /* QQ_H */
