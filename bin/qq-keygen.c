@@ -53,5 +53,7 @@ main(int argc, char *argv[])
 	if ((rc = qq_cli_begin(&f, &e)) == 0 &&
 	    (rc = qq_keygen_facts(&s, &f, &key, &e)) == 0 && key.created && isatty(STDERR_FILENO))
 		fprintf(stderr, "%s: created %s\n", prog, key.key);
+	if (rc == 0 && *key.warn)
+		fprintf(stderr, "%s: warning: %s\n", prog, key.warn);
 	return qq_cli_end(prog, &f, rc, &e);
 }

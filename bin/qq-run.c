@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "qq.h"
@@ -15,14 +16,15 @@ static const char usage_line[] =
     "       qq-run --run-tests [--keep] [-j N] [--filter GLOB] [--repeat N] "
     "[--test-timeout SECONDS] [--junit FILE] [start options] PROGRAM\n"
     "       qq-run [-nv] stop|clean [--clean] [--force] [--powerdown-timeout MS] [--quit-timeout MS] "
-    "[--term-timeout MS] [--workspace DIR]\n";
+    "[--term-timeout MS] [--workspace DIR]\n"
+    "       qq-run [--workspace DIR] ssh [COMMAND [ARG...]]\n";
 
 static void __attribute__((noreturn))
 usage(FILE *fp, int status)
 {
 	/* A usage error gets one line; --help the whole synopsis. */
-	fputs(status == 0 ? usage_line : "usage: qq-run [-0dnv] [options] PROGRAM | stop | clean "
-	    "(qq-run --help)\n", fp);
+	fputs(status == 0 ? usage_line : "usage: qq-run [-0dnv] [options] PROGRAM | stop | clean | "
+	    "ssh [COMMAND] (qq-run --help)\n", fp);
 	exit(status);
 }
 
@@ -55,13 +57,21 @@ main(int argc, char *argv[])
 	struct qq_settings s;
 	struct qq_facts f = { NULL, 0, 0 };
 	struct qq_err e;
-	int ch, rc = 0;
+	int ch, rc = 0, ssh;
 
 	qq_settings_init(&s);
 	qq_run_init(&o);
 	qq_cli_options(opts);
 	o.verbose = isatty(STDERR_FILENO);
-	while (rc == 0 && (ch = getopt_long(argc, argv, "0dnvhVj:", opts, NULL)) != -1) {
+	/* After "ssh" every word is the guest command's, its options too: find it unpermuted. */
+	opterr = 0;
+	while (getopt_long(argc, argv, "+0dnvhVj:", opts, NULL) != -1)
+		;
+	ssh = optind < argc && strcmp(argv[optind], "ssh") == 0;
+	opterr = 1;
+	optind = 0;
+	while (rc == 0 && (ch = getopt_long(argc, argv, ssh ? "+0dnvhVj:" : "0dnvhVj:", opts,
+	    NULL)) != -1) {
 		if (qq_cli_setting(&s, ch, optarg))
 			continue;
 		if (ch == 'h')
@@ -73,10 +83,12 @@ main(int argc, char *argv[])
 		if ((rc = qq_run_option(&o, ch, optarg, &e)) == QQ_EXIT_USAGE)
 			usage(stderr, QQ_EXIT_USAGE);
 	}
-	if (rc == 0 && argc - optind != 1)
+	if (rc == 0 && (argc - optind < 1 || (!ssh && argc - optind != 1)))
 		usage(stderr, QQ_EXIT_USAGE);
 	if (rc == 0 && qq_run_operand(&o, argv[optind], &e) == QQ_EXIT_USAGE)
 		usage(stderr, QQ_EXIT_USAGE);
+	if (ssh && argc - optind > 1)
+		o.ssh_cmd = argv + optind + 1;
 	if (rc == 0) {
 		signal(SIGXFSZ, SIG_IGN);	/* ulimit -f: an error cleaned up like a full disk */
 		if ((rc = qq_cli_begin(&f, &e)) == 0)
@@ -87,5 +99,9 @@ main(int argc, char *argv[])
 			qq_facts_free(&f);	/* stdout is the TAP stream */
 	}
 	qq_run_free(&o);
+	if (ssh && rc == 0) {
+		qq_facts_free(&f);	/* the guest's output is the output */
+		return o.ssh_status;
+	}
 	return qq_cli_end("qq-run", &f, rc, &e);
 }

@@ -355,10 +355,13 @@ qq_guest_run(const struct qq_guest *g, char *const cmd[], int *status, struct qq
 	posix_spawnattr_t sa;
 	sigset_t dfl;
 	pid_t pid;
-	int rc, ws, flags = isatty(STDIN_FILENO) ? 0 : QQ_GUEST_BATCH;
+	int rc, ws, pinned, flags = isatty(STDIN_FILENO) ? 0 : QQ_GUEST_BATCH;
 
 	*status = QQ_GUEST_FAILED;
-	if ((rc = qq_guest_argv_init(&a, g, flags, e)) != 0)
+	/* No pin yet (a foreground start, a failed wait): this login pins, as the probe would. */
+	if ((rc = qq_guest_pin_prepare(g, &pinned, e)) != 0)
+		return rc;
+	if ((rc = qq_guest_argv_init(&a, g, flags | (pinned ? 0 : QQ_GUEST_PIN), e)) != 0)
 		return rc;
 	if ((rc = qq_guest_argv_finish(&a, cmd, e)) != 0)
 		goto out;

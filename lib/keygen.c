@@ -237,6 +237,46 @@ qq_keygen_peek(struct qq_settings *s, const struct qq_facts *f, struct qq_key *o
 }
 
 int
+qq_keygen_locked(const struct qq_key *k, char *warn, size_t warnsz)
+{
+	char *keygen[] = { "ssh-keygen", "-y", "-P", "", "-f", (char *)k->key, NULL };
+	char *add[] = { "ssh-add", "-L", NULL };
+	struct qq_proc_out po;
+	struct qq_err e;
+	const char *l, *nl;
+	size_t len;
+	int held = 0;
+
+	*warn = '\0';
+	if (qq_proc_run(keygen, NULL, &po, &e) != 0)
+		return 0;
+	/* ssh-keygen: "incorrect passphrase supplied to decrypt private key" (OpenSSH 9.2). */
+	if (po.status == 0 || strstr(po.errout, "passphrase") == NULL) {
+		qq_proc_out_free(&po);
+		return 0;
+	}
+	qq_proc_out_free(&po);
+	/* The agent lists "TYPE BASE64 COMMENT" lines; ours is held when its "TYPE BASE64" is. */
+	len = strcspn(k->line, " ");
+	if (k->line[len] == ' ')
+		len += 1 + strcspn(k->line + len + 1, " ");
+	if (getenv("SSH_AUTH_SOCK") != NULL && qq_proc_run(add, NULL, &po, &e) == 0) {
+		for (l = po.out; po.status == 0 && !held && l != NULL && *l; l = nl) {
+			nl = strchr(l, '\n');
+			held = strncmp(l, k->line, len) == 0 && strchr(" \n", l[len]) != NULL;
+			nl = nl != NULL ? nl + 1 : NULL;
+		}
+		qq_proc_out_free(&po);
+	}
+	if (held)
+		return 0;
+	snprintf(warn, warnsz, "%s has a passphrase and no ssh-agent holds it: logins without "
+	    "a terminal (--wait-ssh, qq-test, CI) will be refused; run ssh-add %s", k->key,
+	    k->key);
+	return 1;
+}
+
+int
 qq_keygen_facts(struct qq_settings *s, struct qq_facts *f, struct qq_key *out,
     struct qq_err *e)
 {
@@ -245,5 +285,6 @@ qq_keygen_facts(struct qq_settings *s, struct qq_facts *f, struct qq_key *out,
 	    qq_facts_set(f, "ssh_key", out->key, e) != 0 ||
 	    qq_facts_set(f, "ssh_pubkey", out->line, e) != 0)
 		return e->status;
+	(void)qq_keygen_locked(out, out->warn, sizeof(out->warn));
 	return 0;
 }

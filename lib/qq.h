@@ -288,6 +288,7 @@ struct qq_key {
 	char	 pub[QQ_VALUE_MAX];	/* key ".pub" */
 	char	 line[QQ_PUBKEY_MAX];	/* the public key line, no newline */
 	int	 created;		/* 1 when ssh-keygen made it just now */
+	char	 warn[QQ_ERR_MAX];	/* qq_keygen_facts: a key no batch login can use; "" none */
 };
 
 /*
@@ -302,7 +303,15 @@ int	 qq_keygen_peek(struct qq_settings *s, const struct qq_facts *f, struct qq_k
 	    struct qq_err *e);
 /* Checks one key pair given by either half and reads its public line. */
 int	 qq_keygen_check(const char *path, struct qq_key *out, struct qq_err *e);
-/* qq-keygen: exports option settings, finds the key, sets ssh_key and ssh_pubkey. */
+/*
+ * 1 (and a one-line warn) when the private key has a passphrase that no
+ * ssh-agent can supply: "ssh-keygen -y -P '' -f KEY" fails to decrypt it,
+ * and "ssh-add -L" (at $SSH_AUTH_SOCK) does not list its public line. Batch
+ * logins (BatchMode=yes: --wait-ssh, qq-test) would then be refused.
+ * 0 otherwise, also when ssh-keygen cannot be run (nothing to say).
+ */
+int	 qq_keygen_locked(const struct qq_key *k, char *warn, size_t warnsz);
+/* qq-keygen: exports option settings, finds the key, sets ssh_key and ssh_pubkey; fills warn. */
 int	 qq_keygen_facts(struct qq_settings *s, struct qq_facts *f, struct qq_key *out,
 	    struct qq_err *e);
 
@@ -1057,7 +1066,8 @@ int	 qq_test_run(struct qq_settings *s, const struct qq_facts *f, const struct q
 enum qq_run_action {
 	QQ_RUN_START,
 	QQ_RUN_STOP,
-	QQ_RUN_CLEAN
+	QQ_RUN_CLEAN,
+	QQ_RUN_SSH		/* qq-run ssh [COMMAND...] */
 };
 
 struct qq_run_opts {
@@ -1077,6 +1087,8 @@ struct qq_run_opts {
 	int			 keep;
 	int			 reuse;		/* set by qq_run: a VM already ran in the workspace */
 	struct qq_test_opts	 test;		/* TAP goes to stdout */
+	char *const		*ssh_cmd;	/* ssh: the command's words; NULL: interactive */
+	int			 ssh_status;	/* ssh: the command's exit status (qq_guest_run) */
 };
 
 /* getopt values of qq-run's own long options (besides -d, -n, -v and the settings). */
@@ -1094,12 +1106,15 @@ void	 qq_run_init(struct qq_run_opts *o);
 void	 qq_run_free(struct qq_run_opts *o);
 /* Records one option (getopt value ch); a bad value is QQ_EXIT_INPUT, an unknown ch QQ_EXIT_USAGE. */
 int	 qq_run_option(struct qq_run_opts *o, int ch, const char *arg, struct qq_err *e);
-/* The operand: "stop", "clean", or the program to stage (QQ_EXIT_USAGE with --clean). */
+/* The operand: "stop", "clean", "ssh", or the program to stage (QQ_EXIT_USAGE with --clean). */
 int	 qq_run_operand(struct qq_run_opts *o, const char *arg, struct qq_err *e);
 /*
  * Runs the action. Start leaves in f the facts of every step up to qq-mkimage
  * followed by qq-spawn's (a dry run: the argv on stdout instead). A failing
  * step's status is returned unchanged with its name before its message.
+ * ssh runs o->ssh_cmd in the workspace's VM (qq_guest_run) and leaves its
+ * status in o->ssh_status; anything that keeps ssh from running is
+ * QQ_GUEST_FAILED (255, as ssh's own failures).
  */
 int	 qq_run(struct qq_settings *s, struct qq_facts *f, struct qq_run_opts *o,
 	    struct qq_err *e);

@@ -144,6 +144,8 @@ start(struct qq_settings *s, struct qq_facts *f, struct qq_run_opts *o, struct q
 	}
 	if (rc != 0)
 		goto out;
+	if (*key->warn)
+		warn(o, "%s", key->warn);
 	po.ssh_key = key->key;
 
 	step_begin(&st, o, "stage");
@@ -195,9 +197,15 @@ start(struct qq_settings *s, struct qq_facts *f, struct qq_run_opts *o, struct q
 	}
 	if (!o->cmdline.detach && o->talk != NULL) {
 		/* Foreground: QEMU takes this process over; say how to get in and out first. */
-		fprintf(o->talk, "qq-run: log in with: ssh -p %s -i %s -o StrictHostKeyChecking=no "
-		    "-o UserKnownHostsFile=/dev/null root@127.0.0.1; Ctrl-A X quits QEMU\n",
-		    s->val[QQ_SET_SSH_PORT][0] ? s->val[QQ_SET_SSH_PORT] : "2222", key->key);
+		if (strcmp(s->val[QQ_SET_SSH_PORT], "0") == 0)
+			fputs("qq-run: QEMU picks the SSH port (--ssh-port 0) and cannot report it "
+			    "in the foreground (use -d, or a fixed --ssh-port to log in with qq-run "
+			    "ssh); Ctrl-A X quits QEMU\n", o->talk);
+		else {
+			fputs("qq-run: log in with: qq-run ssh --workspace ", o->talk);
+			(void)qq_quote_write(o->talk, s->val[QQ_SET_WORKSPACE]);
+			fputs("; Ctrl-A X quits QEMU\n", o->talk);
+		}
 		fflush(o->talk);
 	}
 	step_begin(&st, o, "spawn");
@@ -296,6 +304,8 @@ qq_run_operand(struct qq_run_opts *o, const char *arg, struct qq_err *e)
 		o->action = o->clean ? QQ_RUN_CLEAN : QQ_RUN_STOP;	/* qq-stop --clean */
 	else if (strcmp(arg, "clean") == 0)
 		o->action = QQ_RUN_CLEAN;
+	else if (strcmp(arg, "ssh") == 0 && !o->clean)
+		o->action = QQ_RUN_SSH;
 	else if (o->clean)
 		return qq_err_set(e, QQ_EXIT_USAGE, "--clean goes with stop");
 	else {
@@ -355,6 +365,29 @@ run_tests(struct qq_settings *s, struct qq_facts *f, struct qq_run_opts *o, stru
 	return trc;
 }
 
+/* qq-run ssh: the workspace's running VM, with its key, port and pin; the command's status. */
+static int
+ssh(struct qq_settings *s, const struct qq_facts *f, struct qq_run_opts *o, struct qq_err *e)
+{
+	struct qq_guest *g;
+	char msg[QQ_ERR_MAX];
+	int rc;
+
+	if ((g = malloc(sizeof(*g))) == NULL)
+		return qq_err_sys(e, QQ_GUEST_FAILED, "ssh: unable to start");
+	if ((rc = qq_settings_get(s, QQ_SET_WORKSPACE, f, e)) == 0 &&
+	    (rc = qq_guest_open(g, s->val[QQ_SET_WORKSPACE], e)) == 0)
+		rc = qq_guest_run(g, o->ssh_cmd, &o->ssh_status, e);
+	free(g);
+	if (rc != 0) {
+		/* Whatever kept ssh from running is qq's failure, told apart from the command's. */
+		strlcpy(msg, e->msg, sizeof(msg));
+		qq_err_set(e, QQ_GUEST_FAILED, "ssh: %s", msg);
+		return QQ_GUEST_FAILED;
+	}
+	return 0;
+}
+
 int
 qq_run(struct qq_settings *s, struct qq_facts *f, struct qq_run_opts *o, struct qq_err *e)
 {
@@ -363,6 +396,8 @@ qq_run(struct qq_settings *s, struct qq_facts *f, struct qq_run_opts *o, struct 
 
 	e->status = 0;
 	switch (o->action) {
+	case QQ_RUN_SSH:
+		return ssh(s, f, o, e);
 	case QQ_RUN_START:
 		return o->run_tests ? run_tests(s, f, o, e) : start(s, f, o, e);
 	case QQ_RUN_STOP:

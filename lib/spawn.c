@@ -563,6 +563,21 @@ static const char *const why_name[] = {
 	[QQ_WAIT_AUTH] = "auth",
 };
 
+/* ssh -i takes the private half; the ssh_key setting may name the .pub. "" unknown. */
+static void
+private_key(const struct qq_spawn_opts *o, char *key, size_t keysz)
+{
+	size_t len;
+
+	*key = '\0';
+	if (o->ssh_key == NULL || strlcpy(key, o->ssh_key, keysz) >= keysz) {
+		*key = '\0';
+		return;
+	}
+	if ((len = strlen(key)) > 4 && strcmp(key + len - 4, ".pub") == 0)
+		key[len - 4] = '\0';
+}
+
 /* One detached start, with the optional wait. */
 static int
 start_detached(struct qq_spawn_vm *vm, char *const argv[], const struct qq_spawn_opts *o,
@@ -573,17 +588,13 @@ start_detached(struct qq_spawn_vm *vm, char *const argv[], const struct qq_spawn
 	struct qq_guest g;
 	struct qq_ready_opts ro;
 	enum qq_spawn_wait why = QQ_WAIT_OK;
-	char key[QQ_VALUE_MAX] = "";
-	size_t klen;
+	char key[QQ_VALUE_MAX];
 	char msg[QQ_ERR_MAX];
 	int wfd, pidfd = -1, rc, timeout;
 	pid_t wpid;
 
 	q.fd = -1;
-	/* ssh -i takes the private half; the ssh_key setting may name the .pub. */
-	if (o->ssh_key != NULL && strlcpy(key, o->ssh_key, sizeof(key)) < sizeof(key) &&
-	    (klen = strlen(key)) > 4 && strcmp(key + klen - 4, ".pub") == 0)
-		key[klen - 4] = '\0';
+	private_key(o, key, sizeof(key));
 	if (prepare_qmp(vm, e) != 0)
 		return e->status;
 	wpid = watchdog_arm(vm, &wfd);
@@ -730,7 +741,7 @@ qq_spawn_run(char *const argv[], const struct qq_spawn_opts *o, struct qq_spawn_
 	struct sigaction sa, old[3];
 	static const int sigs[3] = { SIGINT, SIGTERM, SIGHUP };
 	struct qq_spawn_vm *vm;
-	char path[PATH_MAX], **tcg = NULL;
+	char path[PATH_MAX], key[QQ_VALUE_MAX], **tcg = NULL;
 	int rc, i;
 
 	memset(r, 0, sizeof(*r));
@@ -751,6 +762,10 @@ qq_spawn_run(char *const argv[], const struct qq_spawn_opts *o, struct qq_spawn_
 			rc = qq_err_sys(e, QQ_EXIT_NOTFOUND, "unable to find QEMU %s", vm->qemu);
 			goto out;
 		}
+		/* qq-run ssh from another terminal needs the port and key (a port 0 is unknown). */
+		private_key(o, key, sizeof(key));
+		if (*vm->workspace && vm->ssh_port > 0)
+			(void)qq_guest_record(vm->workspace, vm->ssh_port, key, e);
 		fflush(NULL);
 		execv(path, argv);
 		rc = qq_err_sys(e, errno == ENOENT ? QQ_EXIT_NOTFOUND : QQ_EXIT_NOEXEC,

@@ -104,4 +104,28 @@ expect 4 env PATH="$T/fakebin" "$QQ_BUILDDIR/bin/qq-keygen" &&
 	err_has "qq-keygen: unable to create $HOME/.ssh/id_ed25519: ssh-keygen exited 1: ssh-keygen: no entropy"
 expect 3 env -u HOME qq-keygen && err_has "HOME is not set"
 
+# A key with a passphrase and no agent: usable by a person, not by a batch login; one warning.
+mkdir -p "$T/locked"
+ssh-keygen -q -t ed25519 -N 'secret words' -C '' -f "$T/locked/id" </dev/null
+expect 0 env -u SSH_AUTH_SOCK qq-keygen --ssh-key "$T/locked/id"
+out_has "ssh_key=$T/locked/id"
+err_has "qq-keygen: warning: $T/locked/id has a passphrase and no ssh-agent holds it"
+[ "$(wc -l <"$T/err")" -eq 1 ] || fail "more than one line of warning: $(cat "$T/err")"
+# The same key held by an agent: nothing to say.
+if command -v ssh-agent >/dev/null && command -v ssh-add >/dev/null; then
+	eval "$(ssh-agent -s)" >/dev/null
+	echo 'secret words' >"$T/pass"
+	printf '#!/bin/sh\ncat "%s"\n' "$T/pass" >"$T/askpass"
+	chmod 700 "$T/askpass"
+	SSH_ASKPASS="$T/askpass" SSH_ASKPASS_REQUIRE=force ssh-add "$T/locked/id" </dev/null 2>/dev/null ||
+		fail "ssh-add could not load the test key"
+	expect 0 qq-keygen --ssh-key "$T/locked/id"
+	[ ! -s "$T/err" ] || fail "a key the agent holds was warned about: $(cat "$T/err")"
+	ssh-agent -k >/dev/null
+fi
+# Without a passphrase: nothing to say either.
+ssh-keygen -q -t ed25519 -N '' -C '' -f "$T/locked/open" </dev/null
+expect 0 env -u SSH_AUTH_SOCK qq-keygen --ssh-key "$T/locked/open"
+[ ! -s "$T/err" ] || fail "a key without a passphrase was warned about: $(cat "$T/err")"
+
 finish

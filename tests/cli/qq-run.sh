@@ -86,10 +86,21 @@ expect 0 qq-run -n --accel tcg --qemu "$T/fakeqemu" --workspace ws5 --ssh-port 0
 xargs printf '%s\n' <"$T/out" >fg.want	# the dry run's argv is xargs-quoted
 expect 0 qq-run --accel tcg --qemu "$T/fakeqemu" --workspace ws5 --ssh-port 0 \
     --builder initramfs --base base prog/hello
-err_has "qq-run: log in with: ssh -p"
+# Port 0 in the foreground: QEMU's choice cannot be read back, so no "ssh -p 0" hint.
+err_has "qq-run: QEMU picks the SSH port (--ssh-port 0) and cannot report it in the foreground"
+! grep -q -- "-p 0" "$T/err" || fail "a foreground hint names port 0: $(cat "$T/err")"
 [ ! -s "$T/out" ] || fail "a foreground run printed facts before QEMU took over"
 diff fg.want fg.argv >/dev/null || fail "foreground argv differs: $(diff fg.want fg.argv)"
 grep -qx -- "-nographic" fg.argv || fail "no -nographic in the foreground argv"
+# A fixed port: the hint is qq-run ssh for the workspace, and the workspace records port and key.
+expect 0 qq-run --accel tcg --qemu "$T/fakeqemu" --workspace "ws 6" --ssh-port 2299 \
+    --builder initramfs --base base prog/hello
+err_has "qq-run: log in with: qq-run ssh --workspace '$T/ws 6'; Ctrl-A X quits QEMU"
+grep -qx "ssh_port=2299" "ws 6/guest" || fail "ws 6/guest: $(cat "ws 6/guest")"
+# qq-run ssh with no VM running: ssh's own failure status (255), one line naming the workspace.
+expect 255 qq-run --workspace "ws 6" ssh true
+err_has "qq-run: ssh: no VM is running in $T/ws 6"
+expect 255 qq-run --workspace "$T/nowhere" ssh
 
 # stop and clean.
 expect 1 qq-run stop --workspace ws4 && err_has "not running"

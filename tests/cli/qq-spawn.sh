@@ -49,7 +49,9 @@ if expect_in 0 "$T/argv" qq-spawn -d -v --ssh-key "$T/my key"; then
 	*) fail "pid $pid is not QEMU" ;;
 	esac
 	[ "$port" -gt 0 ] || fail "ssh_port $port"
-	err_has "ssh -p $port -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -i '$T/my key' root@127.0.0.1"
+	err_has "qq-run ssh --workspace '$W'"
+	grep -qx "ssh_port=$port" "$W/guest" || fail "$W/guest lacks ssh_port=$port: $(cat "$W/guest")"
+	grep -qx "ssh_key=$T/my key" "$W/guest" || fail "$W/guest lacks the key: $(cat "$W/guest")"
 	expect_in 4 "$T/argv" qq-spawn -d &&
 		err_has "a VM of workspace $W is already running (pid $pid holds"
 	# The chosen port is taken now: a fixed-port start on it names QEMU as the holder.

@@ -85,14 +85,28 @@ do_lock(const char *path)
 		pause();
 }
 
-/* wait PORT TIMEOUT_MS: qq-spawn's readiness wait alone; prints "ready=SECONDS" (wall clock). */
+/*
+ * wait PORT TIMEOUT_MS [KEY [WS]]: qq-spawn's readiness wait alone (a login with KEY, pinned
+ * in WS; without KEY the identification line); prints "ready=SECONDS" (wall clock).
+ */
 static int
-do_wait(const char *port, const char *timeout)
+do_wait(int argc, char *argv[])
 {
+	struct qq_ready_opts o;
+	struct qq_guest g;
 	enum qq_spawn_wait why;
 	struct qq_err e;
 
-	if (qq_spawn_wait_banner(atoi(port), atoi(timeout), 0, -1, NULL, &why, &e) != 0) {
+	if (qq_guest_set(&g, argc > 5 ? argv[5] : "", atoi(argv[2]), argc > 4 ? argv[4] : NULL,
+	    &e) != 0) {
+		fprintf(stderr, "qq-testhelper: %s\n", e.msg);
+		return e.status;
+	}
+	memset(&o, 0, sizeof(o));
+	o.guest = &g;
+	o.timeout_ms = atoi(argv[3]);
+	o.pidfd = -1;
+	if (qq_ready_wait(&o, &why, &e) != 0) {
 		fprintf(stderr, "qq-testhelper: %s\n", e.msg);
 		return e.status;
 	}
@@ -107,9 +121,9 @@ main(int argc, char *argv[])
 		return do_listen(argc, argv);
 	if (argc == 3 && strcmp(argv[1], "lock") == 0)
 		return do_lock(argv[2]);
-	if (argc == 4 && strcmp(argv[1], "wait") == 0)
-		return do_wait(argv[2], argv[3]);
-	fputs("usage: qq-testhelper listen [DELAY_MS [BANNER]] | lock FILE | wait PORT MS\n",
+	if (argc >= 4 && argc <= 6 && strcmp(argv[1], "wait") == 0)
+		return do_wait(argc, argv);
+	fputs("usage: qq-testhelper listen [DELAY_MS [BANNER]] | lock FILE | wait PORT MS [KEY [WS]]\n",
 	    stderr);
 	return 2;
 }
