@@ -905,6 +905,12 @@ struct qq_test_plan {
 int	 qq_testplan_build(const struct qq_facts *f, const struct qq_test_select *sel,
 	    struct qq_test_plan *p, struct qq_err *e);
 void	 qq_testplan_free(struct qq_test_plan *p);
+/*
+ * Without any stage fact in f: adds one per test in the workspace's staging
+ * tree (WS/staging/data/home/root/tests, sorted by name, as qq-stage stages
+ * them), so that qq-test needs only the workspace. With one: nothing.
+ */
+int	 qq_testplan_staged(const char *ws, struct qq_facts *f, struct qq_err *e);
 
 /*
  * tap.c: TAP version 13 (testanything.org): the plan, then one test point

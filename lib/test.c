@@ -317,8 +317,18 @@ qq_test_run(struct qq_settings *s, const struct qq_facts *f, const struct qq_tes
 		return qq_err_set(e, QQ_EXIT_INPUT, "--junit path too long");
 	if ((rc = qq_settings_get(s, QQ_SET_WORKSPACE, f, e)) != 0 ||
 	    (rc = qq_settings_get(s, QQ_SET_ARCH, f, e)) != 0 ||
-	    (rc = bazel(&r, &sel, e)) != 0 ||
-	    (rc = qq_testplan_build(f, &sel, &r.plan, e)) != 0)
+	    (rc = bazel(&r, &sel, e)) != 0)
+		return rc;
+	if (qq_facts_get(f, "stage") == NULL) {
+		/* Only the workspace: what its staging tree holds (f itself stays as given). */
+		struct qq_facts staged = { NULL, 0, 0 };
+
+		if ((rc = qq_testplan_staged(s->val[QQ_SET_WORKSPACE], &staged, e)) == 0)
+			rc = qq_testplan_build(&staged, &sel, &r.plan, e);
+		qq_facts_free(&staged);
+	} else
+		rc = qq_testplan_build(f, &sel, &r.plan, e);
+	if (rc != 0)
 		return rc;
 	ws = s->val[QQ_SET_WORKSPACE];
 	snprintf(suite, sizeof(suite), "qq.%.32s", s->val[QQ_SET_ARCH]);

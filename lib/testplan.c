@@ -1,6 +1,10 @@
 /* testplan.c: which staged tests qq-test runs, in what order and how often (filter, shard, repeat). */
 #include "config.h"
 
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
 #include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,5 +103,39 @@ qq_testplan_build(const struct qq_facts *f, const struct qq_test_select *sel,
 	return 0;
 fail:
 	qq_testplan_free(p);
+	return rc;
+}
+
+static int
+only_names(const struct dirent *d)
+{
+	return d->d_name[0] != '.';
+}
+
+int
+qq_testplan_staged(const char *ws, struct qq_facts *f, struct qq_err *e)
+{
+	char dir[QQ_VALUE_MAX + 64], host[QQ_VALUE_MAX * 2], value[QQ_VALUE_MAX * 3];
+	struct dirent **v = NULL;
+	struct stat st;
+	int n, i, rc = 0;
+
+	for (i = 0; i < (int)f->n; i++)
+		if (strcmp(f->v[i].key, "stage") == 0)
+			return 0;	/* the facts say what was staged */
+	/* The staging tree mirrors the guest's paths; qq-stage stages tests sorted by name. */
+	snprintf(dir, sizeof(dir), "%s/%s%s", ws, QQ_STAGE_DIR, TESTS_DIR);
+	if ((n = scandir(dir, &v, only_names, alphasort)) == -1)
+		return errno == ENOENT || errno == ENOTDIR ? 0 :
+		    qq_err_sys(e, QQ_EXIT_RUNTIME, "unable to read %s", dir);
+	for (i = 0; i < n; i++) {
+		snprintf(host, sizeof(host), "%s%s", dir, v[i]->d_name);
+		snprintf(value, sizeof(value), "%s%s\t%s", TESTS_DIR, v[i]->d_name, host);
+		if (rc == 0 && lstat(host, &st) == 0 && S_ISREG(st.st_mode) &&
+		    strpbrk(v[i]->d_name, "\t\n") == NULL)
+			rc = qq_facts_add(f, "stage", value, e);
+		free(v[i]);
+	}
+	free(v);
 	return rc;
 }
