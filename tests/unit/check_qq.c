@@ -41,6 +41,7 @@ static Suite *(*const suites[])(void) = {
 	suite_testplan,
 	suite_tap,
 	suite_junit,
+	suite_guest_run,
 };
 
 /*

@@ -33,6 +33,7 @@ Suite	*suite_result(void);
 Suite	*suite_testplan(void);
 Suite	*suite_tap(void);
 Suite	*suite_junit(void);
+Suite	*suite_guest_run(void);
 
 /* A fresh temporary directory for a test; removed by rmtree. */
 char	*test_tmpdir(void);
