@@ -1066,6 +1066,75 @@ int	 qq_test_run(struct qq_settings *s, const struct qq_facts *f, const struct q
 	    struct qq_test_summary *sum, struct qq_err *e);
 
 /*
+ * exec.c: qq-exec: one host binary run in the workspace's VM as if it ran
+ * here: the emulator hook of CMake (CMAKE_CROSSCOMPILING_EMULATOR), meson
+ * (exe_wrapper), Bazel (--run_under) and cargo (target.<triple>.runner),
+ * each of which runs "WRAPPER BINARY ARGS..." and reads its stdout, stderr
+ * and exit status. The binary (and each --file) is copied once per boot
+ * into the guest's store QQ_EXEC_STORE/DIGEST/NAME over the workspace's
+ * ControlMaster (guest_run.c), then run there in a fresh working directory
+ * with the command's stdout and stderr streamed through and stdin forwarded
+ * when it is neither a terminal nor /dev/null.
+ */
+#define QQ_EXEC_STORE	"/data/qq-exec"	/* guest: DIGEST/NAME files, run/TOKEN directories */
+/*
+ * qq-exec's own failure (no VM, login or connection lost, a bad option
+ * value): 99, the "hard error" of the GNU test protocol that automake and
+ * meson follow. Unlike 255 (what exit(-1) gives, and ssh's own failure) no
+ * test returns it for a plain failure, and meson reports it as ERROR rather
+ * than FAIL, which a should_fail test cannot turn into a pass.
+ */
+#define QQ_EXEC_FAILED	99
+
+struct qq_exec_opts {
+	const char *const	*file;		/* --file HOST[:GUEST]; borrowed */
+	size_t			 nfile;
+	const char *const	*env;		/* --env NAME or NAME=VALUE; borrowed */
+	size_t			 nenv;
+	const char		*cwd;		/* --cwd: guest directory; NULL a fresh one */
+	int			 timeout_s;	/* 0: none */
+	int			 boot;		/* --boot: start a VM when none runs */
+	const char		*builder;	/* --boot: builder; NULL the last boot's or default */
+	const char		*base;		/* --boot: initramfs base guest */
+	FILE			*talk;		/* --boot progress; NULL quiet */
+};
+
+struct qq_exec_stats {
+	int	 copied;		/* files copied into the guest by this call */
+};
+
+struct qq_exec_result {
+	int			 status;	/* exit code, 128+N, 124 timeout, QQ_EXEC_FAILED */
+	int			 timed_out;
+	int			 host_signal;	/* the host's number for the guest's signal; 0 none */
+	char			 signame[16];	/* the guest's name ("SEGV") */
+	struct qq_exec_stats	 stats;
+};
+
+/* getopt values of qq-exec's long options (besides -v and the settings). */
+enum {
+	QQ_EXEC_OPT_FILE = 0x400, QQ_EXEC_OPT_ENV, QQ_EXEC_OPT_CWD, QQ_EXEC_OPT_TIMEOUT,
+	QQ_EXEC_OPT_BOOT, QQ_EXEC_OPT_BUILDER, QQ_EXEC_OPT_BASE
+};
+/* Records one option; a bad value is QQ_EXEC_FAILED, an unknown ch QQ_EXIT_USAGE. */
+int	 qq_exec_option(struct qq_exec_opts *o, int ch, const char *arg, struct qq_err *e);
+/* Frees the lists qq_exec_option built. */
+void	 qq_exec_free(struct qq_exec_opts *o);
+/* Checks the option values (QQ_EXEC_FAILED naming a bad one). */
+int	 qq_exec_check(const struct qq_exec_opts *o, struct qq_err *e);
+/*
+ * Runs argv[0] (a host file) with argv[1...] in the workspace's VM and
+ * fills r. 0: r->status is the binary's (124 after --timeout, when its guest
+ * process group was killed). Otherwise e says why: 127/126 the binary is
+ * missing or not executable here, 128+N this process got signal N (the
+ * guest command was killed), QQ_EXEC_FAILED anything else.
+ */
+int	 qq_exec_run(struct qq_settings *s, const struct qq_exec_opts *o, char *const argv[],
+	    struct qq_exec_result *r, struct qq_err *e);
+/* When the guest command died by a signal the host knows, dies by it (no core); else returns. */
+void	 qq_exec_die(const struct qq_exec_result *r);
+
+/*
  * run.c: qq-run: detect-accel, keygen, stage, mkimage, cmdline and spawn in
  * one process through the same calls as the programs, or stop, or clean.
  */
