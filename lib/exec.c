@@ -181,7 +181,7 @@ guest_sh(struct qq_guest_conn *c, const char *cmd, int infd, int *status, struct
  */
 static int
 store(struct qq_guest_conn *c, const char *ws, struct item *it, struct qq_exec_stats *st,
-    struct qq_err *e)
+    FILE *talk, struct qq_err *e)
 {
 	char rec[QQ_VALUE_MAX + 128], id[128], have[128], dst[QQ_VALUE_MAX], tok[24];
 	struct str cmd = { 0 };
@@ -208,15 +208,15 @@ store(struct qq_guest_conn *c, const char *ws, struct item *it, struct qq_exec_s
 	}
 	store_path(it, dst, sizeof(dst));
 	snprintf(tok, sizeof(tok), "%08x", arc4random());
-	add(&cmd, "d=");
+	add(&cmd, "qq_d=");
 	addq(&cmd, dst);
-	add(&cmd, "; t=${d%/*}/.tmp.");
+	add(&cmd, "; qq_t=${qq_d%/*}/.tmp.");
 	add(&cmd, tok);
-	add(&cmd, "; if mkdir -p \"${d%/*}\" && cat >\"$t\" && chmod 755 \"$t\" && "
-	    "[ \"$(wc -c <\"$t\")\" -eq ");
+	add(&cmd, "; if mkdir -p \"${qq_d%/*}\" && cat >\"$qq_t\" && chmod 755 \"$qq_t\" && "
+	    "[ \"$(wc -c <\"$qq_t\")\" -eq ");
 	snprintf(have, sizeof(have), "%lld", (long long)it->size);
 	add(&cmd, have);
-	add(&cmd, " ] && mv -f \"$t\" \"$d\"; then :; else rm -f \"$t\"; false; fi");
+	add(&cmd, " ] && mv -f \"$qq_t\" \"$qq_d\"; then :; else rm -f \"$qq_t\"; false; fi");
 	if (cmd.err) {
 		close(fd);
 		free(cmd.p);
@@ -231,6 +231,8 @@ store(struct qq_guest_conn *c, const char *ws, struct item *it, struct qq_exec_s
 		rc = qq_err_sys(e, QQ_EXEC_FAILED, "unable to write %s", rec);
 	if (rc == 0 && st != NULL)
 		st->copied++;
+	if (rc == 0 && talk != NULL)
+		fprintf(talk, "qq-exec: copied %s into the guest as %s\n", it->host, dst);
 	close(fd);
 	return rc == 0 ? 0 : (e->status = QQ_EXEC_FAILED);
 }
@@ -276,7 +278,8 @@ qq_exec_check(const struct qq_exec_opts *o, struct qq_err *e)
  * stored binary with its arguments. It runs through `eval` in the shell that
  * guest_run.c starts for the command (a special builtin: no process of its
  * own, and a guest process costs tens of milliseconds under TCG), so it
- * must never `exit`: its status is set with a function's return. The binary
+ * must never `exit` (its status is set with a function's return) and its
+ * variables are named qq_* (that shell keeps its token in $t). The binary
  * runs as an asynchronous list followed by `wait 2>/dev/null`: a shell
  * reports a command's death by a signal on its own stderr ("Segmentation
  * fault" in busybox ash, foreground or waited for; "Memory fault" in ksh),
@@ -297,20 +300,20 @@ script(const struct qq_exec_opts *o, const struct item *items, size_t nitems,
 	snprintf(code, sizeof(code), "%d", QQ_EXEC_FAILED);
 	add(&b, "qq_s() { return $1; }; set +m 2>/dev/null; ");
 	if (o->cwd != NULL) {
-		add(&b, "d=; cd ");
+		add(&b, "qq_d=; cd ");
 		addq(&b, o->cwd);
 	} else {
-		add(&b, "d=" QQ_EXEC_STORE "/run/");
+		add(&b, "qq_d=" QQ_EXEC_STORE "/run/");
 		add(&b, token);
-		add(&b, "; mkdir -p \"$d\" && cd \"$d\"");
+		add(&b, "; mkdir -p \"$qq_d\" && cd \"$qq_d\"");
 	}
 	for (i = 1; i < nitems; i++) {	/* items[0] is the binary */
 		store_path(&items[i], path, sizeof(path));
-		add(&b, " && g=");
+		add(&b, " && qq_g=");
 		addq(&b, items[i].guest);
-		add(&b, " && case $g in */*) mkdir -p \"${g%/*}\";; esac && cp ");
+		add(&b, " && case $qq_g in */*) mkdir -p \"${qq_g%/*}\";; esac && cp ");
 		addq(&b, path);
-		add(&b, " \"$g\"");
+		add(&b, " \"$qq_g\"");
 	}
 	for (i = 0; i < o->nenv; i++) {
 		n = env_name_len(o->env[i]);
@@ -329,9 +332,9 @@ script(const struct qq_exec_opts *o, const struct item *items, size_t nitems,
 		add(&b, " ");
 		addq(&b, argv[i]);
 	}
-	add(&b, " <&3 3<&- & wait $! 2>/dev/null; s=$?; exec 3<&-; else s=");
+	add(&b, " <&3 3<&- & wait $! 2>/dev/null; qq_st=$?; exec 3<&-; else qq_st=");
 	add(&b, code);
-	add(&b, "; fi; [ -n \"$d\" ] && cd / && rm -rf \"$d\"; qq_s $s");
+	add(&b, "; fi; [ -n \"$qq_d\" ] && cd / && rm -rf \"$qq_d\"; qq_s $qq_st");
 	if (b.err) {
 		free(b.p);
 		return qq_err_set(e, QQ_EXEC_FAILED, "unable to build the guest command: out of "
@@ -578,7 +581,7 @@ qq_exec_run(struct qq_settings *s, const struct qq_exec_opts *o, char *const arg
 		goto restore;
 	c.owned = 0;	/* the master stays for the next call; it ends with the VM */
 	for (i = 0; i < nitems && rc == 0; i++)
-		rc = store(&c, ws, &items[i], &r->stats, e);
+		rc = store(&c, ws, &items[i], &r->stats, o->talk, e);
 	if (rc != 0)
 		goto restore;
 

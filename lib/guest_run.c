@@ -1,6 +1,7 @@
 /* guest_run.c: commands in the guest over one OpenSSH ControlMaster per workspace, each in its own process group. */
 #include "config.h"
 
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -21,6 +22,7 @@ extern char **environ;
 
 #define CTL_NAME	"ssh.ctl"
 #define MASTER_LOG	"ssh-master.log"
+#define MASTER_LOCK	"ssh.lock"	/* flock(2): one master starter at a time */
 
 int
 qq_guest_ctl_path(const char *ws, char *out, size_t outsz, struct qq_err *e)
@@ -106,6 +108,8 @@ master_alive(const struct qq_guest_conn *c)
 	return rc == 0;
 }
 
+static int master_start(struct qq_guest_conn *, const struct qq_guest *, struct qq_err *);
+
 int
 qq_guest_master_open(struct qq_guest_conn *c, const struct qq_guest *g, struct qq_err *e)
 {
@@ -115,13 +119,8 @@ qq_guest_master_open(struct qq_guest_conn *c, const struct qq_guest *g, struct q
 	 * that hangs without closing the connection. Its log goes to a file
 	 * (-E): a master holding our stderr would keep a caller's pipe open.
 	 */
-	static const char *const master[] = { "-M", "-N", "-f", "-o", "ControlPersist=no",
-	    "-o", "ServerAliveInterval=15", "-o", "ServerAliveCountMax=4", "-E", NULL, NULL };
-	const char *extra[sizeof(master) / sizeof(master[0])];
-	struct qq_guest_argv a;
-	char *log = NULL, line[QQ_ERR_MAX];
-	size_t i, len;
-	int rc;
+	char lock[QQ_VALUE_MAX + 16];
+	int rc, lockfd;
 
 	memset(c, 0, sizeof(*c));
 	c->g = *g;
@@ -130,6 +129,37 @@ qq_guest_master_open(struct qq_guest_conn *c, const struct qq_guest *g, struct q
 	if (qq_guest_ctl_path(g->ws, c->ctl, sizeof(c->ctl), e) != 0 ||
 	    qq_file_join(c->log, sizeof(c->log), g->ws, MASTER_LOG, e) != 0)
 		return e->status;
+	/*
+	 * One starter at a time (qq-exec under ctest -j runs many at once):
+	 * without the lock a second caller would unlink the first's fresh
+	 * socket and start a master of its own, orphaning the first.
+	 */
+	if (qq_file_join(lock, sizeof(lock), g->ws, MASTER_LOCK, e) != 0)
+		return e->status;
+	if ((lockfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644)) == -1)
+		return qq_err_sys(e, QQ_EXIT_RUNTIME, "unable to open %s", lock);
+	while (flock(lockfd, LOCK_EX) == -1)
+		if (errno != EINTR) {
+			close(lockfd);
+			return qq_err_sys(e, QQ_EXIT_RUNTIME, "unable to lock %s", lock);
+		}
+	rc = master_start(c, g, e);
+	close(lockfd);
+	return rc;
+}
+
+/* Under the lock: the running master, or a new one. */
+static int
+master_start(struct qq_guest_conn *c, const struct qq_guest *g, struct qq_err *e)
+{
+	static const char *const master[] = { "-M", "-N", "-f", "-o", "ControlPersist=no",
+	    "-o", "ServerAliveInterval=15", "-o", "ServerAliveCountMax=4", "-E", NULL, NULL };
+	const char *extra[sizeof(master) / sizeof(master[0])];
+	struct qq_guest_argv a;
+	char *log = NULL, line[QQ_ERR_MAX];
+	size_t i, len;
+	int rc;
+
 	if (master_alive(c))
 		return 0;	/* another run's master: use it, leave it */
 	(void)unlink(c->ctl);	/* a dead master's socket (only ever a socket of ours here) */
