@@ -295,8 +295,7 @@ qq_exec_check(const struct qq_exec_opts *o, struct qq_err *e)
 	}
 	for (i = 0; i < o->nfile; i++) {
 		g = strrchr(o->file[i], ':');
-		if (o->file[i][0] == '\0' || (g != NULL && (g == o->file[i] || g[1] == '\0' ||
-		    strstr(g + 1, "..") != NULL)))
+		if (o->file[i][0] == '\0' || (g != NULL && (g == o->file[i] || g[1] == '\0')))
 			return qq_err_set(e, QQ_EXEC_FAILED, "bad --file \"%.100s\": expected "
 			    "HOST[:GUEST]", o->file[i]);
 	}

@@ -34,6 +34,7 @@ Suite	*suite_testplan(void);
 Suite	*suite_tap(void);
 Suite	*suite_junit(void);
 Suite	*suite_guest_run(void);
+Suite	*suite_exec(void);
 
 /* A fresh temporary directory for a test; removed by rmtree. */
 char	*test_tmpdir(void);
