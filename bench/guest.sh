@@ -19,3 +19,13 @@ ssh-keygen -q -t ed25519 -N '' -f "$t/key"
 now() { date +%s.%N; }
 # median FILE: the median of the numbers in FILE, one a line.
 median() { sort -n "$1" | awk '{ v[NR] = $1 } END { printf "%.1f", v[int((NR + 1) / 2)] }'; }
+# stop_by_hand: kills the QEMU a bench started by hand (the pid in its pidfile), waits until it
+# is gone (a zombie counts), and removes what it left in the workspace.
+stop_by_hand() {
+	pid=$(cat "$t/ws/output/qemu.pid")
+	kill "$pid"
+	while [ -r "/proc/$pid/stat" ] && ! grep -q ') Z' "/proc/$pid/stat" 2>/dev/null; do
+		sleep 0.05
+	done
+	rm -f "$t/ws/output/qemu.pid" "$t/ws/qmp.sock"
+}

@@ -32,12 +32,7 @@ while [ "$i" -lt "$runs" ]; do
 	"$t/poll" "$port" 300 || { echo "run-overhead: no banner on port $port" >&2; exit 1; }
 	b=$(now)
 	echo "$a $b" | awk '{ printf "%.1f\n", ($2 - $1) * 1000 }' >>"$t/hand"
-	pid=$(cat "$t/ws/output/qemu.pid")
-	kill "$pid"
-	while [ -r "/proc/$pid/stat" ] && ! grep -q ') Z' "/proc/$pid/stat" 2>/dev/null; do
-		sleep 0.05
-	done
-	rm -f "$t/ws/output/qemu.pid" "$t/ws/qmp.sock"
+	stop_by_hand
 	i=$((i + 1))
 done
 # The whole qq-run process with nothing changed, QEMU not started: a dry run does every

@@ -191,10 +191,15 @@ finish(struct runner *r, struct slot *sl, int abandoned)
 	int rc;
 
 	if (abandoned) {
+		/* Its session did not end after the kill (or the run stopped): our side ends it. */
 		qq_guest_job_abandon(&sl->j);
 		rc = 0;
-		sl->j.status = 137;
+		sl->j.status = 128 + 9;
 		sl->j.us = qq_vm_now_us() - sl->j.t0_us;
+		if (!sl->timed_out) {
+			rc = qq_err_set(&e, QQ_EXIT_RUNTIME, "the run stopped before the test ended");
+			sl->j.status = -1;
+		}
 	} else
 		rc = qq_guest_job_wait(&sl->j, &e);
 	if (rc != 0 && !sl->timed_out) {

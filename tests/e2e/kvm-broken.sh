@@ -1,7 +1,8 @@
 #!/bin/sh
 # kvm-broken.sh: a KVM that opens and answers yet cannot run a stock guest (kvm_pvm, as on our
 # nested hosts) is caught at run time: QMP internal-error stops that QEMU, and --tcg-fallback
-# starts the same VM again under TCG, which boots and answers over ssh.
+# starts the same VM again under TCG, which boots and answers over ssh (the key given, so the
+# wait is a login that pins the host key guest() then requires).
 . "$QQ_SRCDIR/tests/e2e/lib.sh"
 if [ ! -d /sys/module/kvm_pvm ] || [ ! -w /dev/kvm ]; then
 	echo "SKIP: needs a host whose KVM cannot boot a stock guest (kvm_pvm loaded, /dev/kvm writable)"
@@ -23,7 +24,7 @@ sed -e 's/^tcg$/kvm/' -e 's/^max$/qemu64/' "$T/out" >kvm.argv
 grep -qx kvm kvm.argv || fail "no -accel kvm in the argv"
 
 # Without the fallback: stopped, the cause and the remedy named, exit 4, nothing left.
-expect_in 4 kvm.argv qq-spawn -d --wait-ssh=400 &&
+expect_in 4 kvm.argv qq-spawn -d --wait-ssh=400 --ssh-key "$key" &&
 	err_has "KVM failed at run time (QMP status internal-error)" &&
 	err_has "QNX_QEMU_ACCEL=tcg"
 checks=$((checks + 1))
@@ -31,7 +32,7 @@ pid=$(cat "$T/ws/output/qemu.pid" 2>/dev/null || true)
 if [ -n "$pid" ] && alive "$pid"; then fail "the broken-KVM QEMU $pid was left running"; fi
 
 # With it (what qq-run passes when it chose KVM itself): retried under TCG, and up.
-expect_in 0 kvm.argv qq-spawn -d --wait-ssh=400 --tcg-fallback &&
+expect_in 0 kvm.argv qq-spawn -d --wait-ssh=400 --tcg-fallback --ssh-key "$key" &&
 	err_has "retried under TCG"
 cp "$T/out" facts
 vm_pid=$(fact pid facts)

@@ -59,19 +59,34 @@ programs() {
 	printf 'notes\n' >"$T/prog/tests/README.md"
 }
 
-# guest CMD: runs CMD in the guest over ssh with the injected key.
+# guest CMD: runs CMD in the guest over ssh with the injected key and the host key that
+# --wait-ssh pinned (StrictHostKeyChecking=yes: a guest with another key is refused).
 guest() {
-	ssh -n -i "$key" -p "$port" -o BatchMode=yes -o StrictHostKeyChecking=no \
-	    -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o ConnectTimeout=10 \
+	ssh -n -i "$key" -p "$port" -o BatchMode=yes -o IdentitiesOnly=yes \
+	    -o UserKnownHostsFile="$T/ws/known_hosts" -o HostKeyAlias=qq-guest \
+	    -o StrictHostKeyChecking=yes -o LogLevel=ERROR -o ConnectTimeout=10 \
 	    root@127.0.0.1 "$@"
 }
 
-# boot ARCH ACCEL: qq-run detached, waiting for SSH; sets $port $key $vm_pid.
+# pinned: the workspace's pin is the base guest's own host key (what mkbase.sh made).
+pinned() {
+	checks=$((checks + 1))
+	want=$(ssh-keygen -l -f "$base/host_key.pub" | cut -d ' ' -f 2)
+	got=$(ssh-keygen -l -F qq-guest -f "$T/ws/known_hosts" | sed -n 's/^qq-guest [^ ]* //p')
+	[ -n "$want" ] && [ "$got" = "$want" ] || fail "pinned host key '$got' is not the guest's '$want'"
+}
+
+# boot ARCH ACCEL [APPEND...]: qq-run detached, waiting for SSH; sets $port $key $vm_pid.
+# APPEND words go on the guest kernel's command line (qq.net=dhcp: the DHCP variant).
 boot() {
 	checks=$((checks + 1))
 	rc=0
-	qq-run -d --wait-ssh -v --arch "$1" --accel "$2" --ssh-port 0 \
-	    --workspace "$T/ws" --builder initramfs --base "$base" \
+	b_arch=$1 b_accel=$2
+	shift 2
+	set -- --base "$base"
+	[ -z "${append:-}" ] || set -- "$@" --append "$(cat "$base/append") $append"
+	qq-run -d --wait-ssh -v --arch "$b_arch" --accel "$b_accel" --ssh-port 0 \
+	    --workspace "$T/ws" --builder initramfs "$@" \
 	    "$T/prog/hello" --tests "$T/prog/tests" </dev/null >"$T/facts" 2>"$T/run.err" || rc=$?
 	vm_pid=$(fact pid "$T/facts")
 	if [ "$rc" -ne 0 ]; then
@@ -94,6 +109,16 @@ check_guest() {
 	rc=0
 	guest /data/home/root/hello extra >/dev/null || rc=$?
 	[ "$rc" -eq 2 ] || fail "hello's exit status 2 came back as $rc"
+	# qq-run ssh: the same, knowing nothing but the workspace; its own stdin (none here).
+	checks=$((checks + 1))
+	rc=0
+	qq-run --workspace "$T/ws" ssh /data/home/root/hello extra </dev/null >/dev/null 2>&1 || rc=$?
+	[ "$rc" -eq 2 ] || fail "qq-run ssh: hello's exit status 2 came back as $rc"
+	checks=$((checks + 1))
+	out=$(qq-run --workspace "$T/ws" ssh /data/home/root/hello </dev/null) ||
+		fail "qq-run ssh hello failed"
+	[ "$out" = "hello from /data/home/root/hello on Linux $1" ] || fail "qq-run ssh hello said: $out"
+	pinned
 	checks=$((checks + 1))
 	list=$(guest 'ls /data/home/root/tests') || fail "cannot list the tests"
 	[ "$list" = "test_arch
@@ -163,9 +188,10 @@ normalize() {
 	    -e 's/hostfwd=tcp:127.0.0.1:[0-9]*-/hostfwd=tcp:127.0.0.1:N-/' "$1"
 }
 
-# wslist DIR: what a workspace holds, with content digests where content is deterministic.
+# wslist DIR: what a workspace holds, with content digests where content is deterministic
+# (guest holds the run's port, and the key only when qq-spawn was told it).
 wslist() {
-	(cd "$1" && find . -mindepth 1 ! -name image.digests ! -name .qq-manifest \
+	(cd "$1" && find . -mindepth 1 ! -name image.digests ! -name .qq-manifest ! -name guest \
 	    ! -name serial.log ! -name qemu.pid ! -name initrd.img ! -name lock \
 	    \( -type f -exec sha256sum {} + -o ! -type f -printf '%y %p\n' \) | sort -k2)
 	cpio -it <"$1/output/initrd.img" 2>/dev/null | sort
@@ -205,4 +231,70 @@ equivalence() {
 	wslist "$w2" >"$T/ws.pipe"
 	diff -u "$T/ws.pipe" "$T/ws.run" || fail "qq-run and pipeline workspaces differ"
 	unset QNX_QEMU_ARCH QNX_QEMU_ACCEL QNX_QEMU_SSH_PORT QNX_QEMU_BUILDER QNX_QEMU_BASE
+}
+
+# ready_loop ARCH N: N boots of the DHCP guest (its address comes 2 s after sshd starts, and
+# dropbear refuses a sixth unauthenticated connection from one address); after each
+# --wait-ssh the very next pinned ssh true must work, the first time.
+ready_loop() {
+	append="qq.net=dhcp qq.netdelay=2"
+	i=0
+	while [ "$i" -lt "$2" ]; do
+		i=$((i + 1))
+		boot "$1" tcg
+		checks=$((checks + 1))
+		err=$(guest true 2>&1) || fail "boot $i: ssh true right after --wait-ssh failed: $err"
+		pinned
+		# What sshd saw (dropbear -E logs to the console): before the probe's login, only
+		# the odd connection of an earlier probe that slirp still delivered, never a burst
+		# that fills dropbear's 5 unauthenticated slots (a banner wait showed 50 to 90).
+		checks=$((checks + 1))
+		n=$(awk '/Pubkey auth succeeded/ { exit } /Child connection from/ { n++ } END { print n + 0 }' \
+		    "$T/ws/serial.log")
+		echo "boot $i: $n connection(s) reached sshd before the first login"
+		[ "$n" -le 4 ] || fail "boot $i: $n connections reached sshd before the first login"
+		stop_and_check
+	done
+	append=
+}
+
+# stop_during_wait ARCH: qq-run stop while another qq-run is in its --wait-ssh (the guest's
+# address comes only after 600 s): the wait holds no QMP connection, so the stop gets its
+# graceful steps (powerdown, or quit when the guest is too early to act on it), never SIGTERM.
+stop_during_wait() {
+	checks=$((checks + 1))
+	rm -f "$T/ws/guest"
+	qq-run -d --wait-ssh -v --arch "$1" --accel tcg --ssh-port 0 --workspace "$T/ws" \
+	    --builder initramfs --base "$base" --append "$(cat "$base/append") qq.net=dhcp qq.netdelay=600" \
+	    "$T/prog/hello" --tests "$T/prog/tests" </dev/null >"$T/facts" 2>"$T/run.err" &
+	waiter=$!
+	# The record is written once QEMU runs and before the wait starts.
+	n=0
+	while [ ! -s "$T/ws/guest" ] && kill -0 "$waiter" 2>/dev/null && [ "$n" -lt 600 ]; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	[ -s "$T/ws/guest" ] || fail "qq-run never recorded its VM: $(cat "$T/run.err")"
+	vm_pid=$(cat "$T/ws/output/qemu.pid" 2>/dev/null)
+	# Let the guest boot far enough to act on a powerdown: its console says so.
+	n=0
+	while ! grep -q 'qq-guest: ready' "$T/ws/serial.log" 2>/dev/null && [ "$n" -lt 1200 ]; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	expect 0 qq-run stop --workspace "$T/ws" || cat "$T/err"
+	checks=$((checks + 1))
+	case $(cat "$T/out") in
+	*stopped_by=powerdown* | *stopped_by=quit*) ;;
+	*) fail "stop during --wait-ssh: $(cat "$T/out")" ;;
+	esac
+	rc=0
+	wait "$waiter" || rc=$?
+	checks=$((checks + 1))
+	[ "$rc" -eq 4 ] || fail "the waiting qq-run exited $rc, expected 4: $(cat "$T/run.err")"
+	checks=$((checks + 1))
+	grep -q "QEMU exited before SSH answered" "$T/run.err" ||
+		fail "the waiting qq-run said: $(tail -n 3 "$T/run.err")"
+	! alive "$vm_pid" || fail "QEMU $vm_pid still running"
+	vm_pid=
 }

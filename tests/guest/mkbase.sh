@@ -49,6 +49,8 @@ need readelf binutils
 need cpio cpio
 need gzip gzip
 need sha256sum coreutils
+need base64 coreutils
+need ssh-keygen openssh-client
 
 if [ "$debarch" != "$(dpkg --print-architecture)" ] &&
 	! dpkg --print-foreign-architectures | grep -qx "$debarch"; then
@@ -130,7 +132,8 @@ key=$({
 } | sha256sum | cut -d ' ' -f 1)
 
 if [ "$force" -eq 0 ] && [ -f "$out/stamp" ] && [ "$(cat "$out/stamp")" = "$key" ] &&
-	[ -f "$out/vmlinuz" ] && [ -f "$out/initrd.img" ] && [ -f "$out/append" ]; then
+	[ -f "$out/vmlinuz" ] && [ -f "$out/initrd.img" ] && [ -f "$out/append" ] &&
+	[ -f "$out/host_key.pub" ]; then
 	echo 'mkbase: up to date' >&2
 	exit 0
 fi
@@ -182,6 +185,48 @@ mkdir -p bin sbin usr/bin usr/sbin usr/lib/openssh lib/modules etc/dropbear etc/
 ln -s ../run var/run
 chmod 0700 root root/.ssh
 chmod 1777 tmp
+
+# One host key per base guest, as mkqnximage makes one per image: a guest that made a new key
+# at every boot (dropbear -R) would look to a pinned known_hosts like a changed host. Made by
+# OpenSSH and rewritten in dropbear's format, so no dropbear is needed on the build host.
+# OpenSSH's unencrypted ed25519 key (PROTOCOL.key, "openssh-key-v1") holds the 64 bytes
+# seed||public at offset 161; dropbear reads string "ssh-ed25519", uint32 64, seed, public
+# (dropbear ed25519.c, buf_get_ed25519_priv_key).
+ssh-keygen -q -t ed25519 -N '' -C qq-guest -f "$tmp/hostkey" </dev/null || die "ssh-keygen failed"
+sed '1d;$d' "$tmp/hostkey" | base64 -d >"$tmp/hostkey.bin" || die "cannot decode the host key"
+{
+	printf '\000\000\000\013ssh-ed25519\000\000\000\100'
+	tail -c +162 "$tmp/hostkey.bin" | head -c 64
+} >etc/dropbear/dropbear_ed25519_host_key
+chmod 0600 etc/dropbear/dropbear_ed25519_host_key
+# The public half inside must be the one ssh-keygen printed (the layout is as assumed).
+cut -d ' ' -f 2 "$tmp/hostkey.pub" | base64 -d | tail -c 32 >"$tmp/hostkey.pub32"
+tail -c 32 etc/dropbear/dropbear_ed25519_host_key | cmp -s - "$tmp/hostkey.pub32" &&
+	[ "$(wc -c <etc/dropbear/dropbear_ed25519_host_key)" -eq 83 ] ||
+	die "the converted host key does not hold the public key ssh-keygen made"
+cp "$tmp/hostkey.pub" "$tmp/out/host_key.pub"
+
+# udhcpc (busybox) hands the lease to this script: $interface, $ip, $mask (prefix bits), $router.
+mkdir -p usr/share/udhcpc
+cat >usr/share/udhcpc/default.script <<'SCRIPT'
+#!/bin/sh
+case $1 in
+deconfig)
+	ip addr flush dev "$interface"
+	ip link set "$interface" up
+	;;
+bound | renew)
+	ip addr flush dev "$interface"
+	ip addr add "$ip/${mask:-24}" dev "$interface"
+	for r in $router; do
+		ip route add default via "$r"
+		break
+	done
+	echo "qq-guest: dhcp $ip"
+	;;
+esac
+SCRIPT
+chmod 0755 usr/share/udhcpc/default.script
 
 # Copies a path from the unpacked packages, following and keeping any symlink chain.
 copy_pkg_path() {
@@ -323,11 +368,33 @@ for m in @MODULES@; do
 done
 hostname -F /etc/hostname
 ip link set lo up
-ip addr add 10.0.2.15/24 dev eth0
-ip link set eth0 up
-ip route add default via 10.0.2.2
+# qq.net=dhcp on the kernel command line: the address comes by DHCP qq.netdelay seconds after
+# sshd starts, as on a QNX image built with mkqnximage's default --ip=dhcp; else a static one.
+net=static
+delay=0
+for w in $(cat /proc/cmdline); do
+	case $w in
+	qq.net=*) net=${w#qq.net=} ;;
+	qq.netdelay=*) delay=${w#qq.netdelay=} ;;
+	esac
+done
+if [ "$net" != dhcp ]; then
+	ip addr add 10.0.2.15/24 dev eth0
+	ip link set eth0 up
+	ip route add default via 10.0.2.2
+fi
 acpid
-dropbear -R -s -p 22
+# dropbear's compiled-in limits stay: at most 5 unauthenticated connections per source address.
+# -E: its log goes to the console, so tests can count the connections that reached it.
+dropbear -E -r /etc/dropbear/dropbear_ed25519_host_key -s -p 22
+if [ "$net" = dhcp ]; then
+	(
+		sleep "$delay"
+		ip link set eth0 up
+		udhcpc -i eth0 -s /usr/share/udhcpc/default.script -f -q -n -t 20 -T 1 >/dev/null 2>&1 ||
+			echo "qq-guest: udhcpc failed"
+	) &
+fi
 # dropbear forks before it listens: announce readiness only once port 22 is open.
 i=0
 while [ $i -lt 100 ] && ! awk '$2 ~ /:0016$/ && $4 == "0A" { f = 1 } END { exit !f }' /proc/net/tcp /proc/net/tcp6; do
