@@ -21,7 +21,7 @@ expect 0 qq-run -d --wait-ssh --builder initramfs --base "$base" --ssh-port 0 --
 	--workspace "$ws" "$T/hello"
 vm_pid=$(cat "$ws/output/qemu.pid" 2>/dev/null || true)
 (cd "$T/bz" && bazel test --run_under="$QQ_BUILDDIR/bin/qq-exec --workspace $ws" \
-	//:pass //:fail) >"$T/bazel.out" 2>&1
+	--sandbox_writable_path="$ws" //:pass //:fail) >"$T/bazel.out" 2>&1
 grep -q "//:pass .*PASSED" "$T/bazel.out" || fail "bazel: pass did not pass: $(tail -n 20 "$T/bazel.out")"
 grep -q "//:fail .*FAILED" "$T/bazel.out" || fail "bazel: fail did not fail: $(tail -n 20 "$T/bazel.out")"
 checks=$((checks + 2))
