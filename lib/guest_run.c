@@ -113,12 +113,6 @@ static int master_start(struct qq_guest_conn *, const struct qq_guest *, struct 
 int
 qq_guest_master_open(struct qq_guest_conn *c, const struct qq_guest *g, struct qq_err *e)
 {
-	/*
-	 * -f: ssh forks into the background once logged in, so its exit says the
-	 * master is ready (ssh(1)); -N: no command; ServerAlive notices a guest
-	 * that hangs without closing the connection. Its log goes to a file
-	 * (-E): a master holding our stderr would keep a caller's pipe open.
-	 */
 	char lock[QQ_VALUE_MAX + 16];
 	int rc, lockfd;
 
@@ -152,6 +146,12 @@ qq_guest_master_open(struct qq_guest_conn *c, const struct qq_guest *g, struct q
 static int
 master_start(struct qq_guest_conn *c, const struct qq_guest *g, struct qq_err *e)
 {
+	/*
+	 * -f: ssh forks into the background once logged in, so its exit says the
+	 * master is ready (ssh(1)); -N: no command; ServerAlive notices a guest
+	 * that hangs without closing the connection. Its log goes to a file
+	 * (-E): a master holding our stderr would keep a caller's pipe open.
+	 */
 	static const char *const master[] = { "-M", "-N", "-f", "-o", "ControlPersist=no",
 	    "-o", "ServerAliveInterval=15", "-o", "ServerAliveCountMax=4", "-E", NULL, NULL };
 	const char *extra[sizeof(master) / sizeof(master[0])];
