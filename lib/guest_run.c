@@ -29,14 +29,17 @@ qq_guest_ctl_path(const char *ws, char *out, size_t outsz, struct qq_err *e)
 {
 	char dir[64];
 
-	if ((size_t)snprintf(out, outsz, "%s/%s", ws, CTL_NAME) < outsz &&
-	    strlen(out) <= QQ_SUN_PATH_MAX - 17)
-		return 0;
 	/*
 	 * ssh binds "PATH.XXXXXXXXXXXXXXXX" before renaming it to PATH
 	 * (mux.c, muxserver_listen), so the socket must fit with 17 more
-	 * bytes; a deep workspace's goes where its QMP socket goes.
+	 * bytes; and ssh_config parses the value: blanks split it, quotes and
+	 * backslashes are syntax, '%' starts a token (ssh_config(5), TOKENS).
+	 * A deep or oddly named workspace's socket goes where its QMP socket goes.
 	 */
+	if (strpbrk(ws, " \t\"'\\%#") == NULL &&
+	    (size_t)snprintf(out, outsz, "%s/%s", ws, CTL_NAME) < outsz &&
+	    strlen(out) <= QQ_SUN_PATH_MAX - 17)
+		return 0;
 	if (qq_vm_qmp_dir(ws, dir, sizeof(dir)) == -1 ||
 	    (size_t)snprintf(out, outsz, "%s/%s", dir, CTL_NAME) >= outsz)
 		return qq_err_set(e, QQ_EXIT_RUNTIME, "unable to name the SSH control socket");

@@ -221,6 +221,15 @@ START_TEST(test_ctl_path)
 	ck_assert(strlen(out) + 17 <= QQ_SUN_PATH_MAX);
 	*strrchr(out, '/') = '\0';
 	ck_assert_int_eq(rmdir(out), 0);
+	/* A path ssh_config would split or expand: the short directory too. */
+	ck_assert_int_eq(qq_guest_ctl_path("/with space/ws", out, sizeof(out), &e), 0);
+	ck_assert(strncmp(out, "/tmp/qq-", 8) == 0);
+	*strrchr(out, '/') = '\0';
+	ck_assert_int_eq(rmdir(out), 0);
+	ck_assert_int_eq(qq_guest_ctl_path("/50%/ws", out, sizeof(out), &e), 0);
+	ck_assert(strncmp(out, "/tmp/qq-", 8) == 0);
+	*strrchr(out, '/') = '\0';
+	ck_assert_int_eq(rmdir(out), 0);
 }
 END_TEST
 
