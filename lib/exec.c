@@ -596,7 +596,8 @@ env_files(const struct qq_exec_opts *o, struct qq_exec_opts *lo, char **buf, str
 		*buf = NULL;
 		return qq_err_sys(e, QQ_EXEC_FAILED, "unable to start");
 	}
-	memcpy(list, o->file, o->nfile * sizeof(*list));
+	if (o->nfile > 0)	/* memcpy from NULL is undefined even for 0 bytes */
+		memcpy(list, o->file, o->nfile * sizeof(*list));
 	lo->nfile = o->nfile;
 	for (p = *buf; p != NULL && (line = strsep(&p, "\n")) != NULL; )
 		if (*line != '\0')
