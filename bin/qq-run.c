@@ -15,6 +15,8 @@ static const char usage_line[] =
     "[--builder NAME] [--base DIR] [--rebuild] [--mkqnximage-opt OPT]... [setting options] PROGRAM\n"
     "       qq-run [-0dnv] [--wait-ssh[=SECONDS]] --image DIR | --kernel FILE [--disk FILE] "
     "[--initrd FILE] [--append ARGS] [setting options]\n"
+    "       qq-run --run-tests [--keep] [-j N] [--filter GLOB] [--repeat N] "
+    "[--test-timeout SECONDS] [--junit FILE] [start options] PROGRAM\n"
     "       qq-run [-nv] stop|clean [--clean] [--force] [--powerdown-timeout MS] [--quit-timeout MS] "
     "[--term-timeout MS] [--workspace DIR]\n"
     "       qq-run [--workspace DIR] ssh [COMMAND [ARG...]]\n";
@@ -53,6 +55,8 @@ main(int argc, char *argv[])
 		{ "verbose", 0, NULL, 'v' }, { "help", 0, NULL, 'h' }, { "version", 0, NULL, 'V' },
 		{ "image", 1, NULL, QQ_RUN_OPT_IMAGE },
 		{ "mkqnximage-opt", 1, NULL, QQ_RUN_OPT_MKQNXIMAGE_OPT },
+		{ "run-tests", 0, NULL, QQ_RUN_OPT_RUN_TESTS }, { "keep", 0, NULL, QQ_RUN_OPT_KEEP },
+		QQ_TEST_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
 	struct qq_run_opts o = { .talk = stderr };
@@ -67,12 +71,12 @@ main(int argc, char *argv[])
 	o.verbose = isatty(STDERR_FILENO);
 	/* After "ssh" every word is the guest command's, its options too: find it unpermuted. */
 	opterr = 0;
-	while (getopt_long(argc, argv, "+0dnvhV", opts, NULL) != -1)
+	while (getopt_long(argc, argv, "+0dnvhVj:", opts, NULL) != -1)
 		;
 	ssh = optind < argc && strcmp(argv[optind], "ssh") == 0;
 	opterr = 1;
 	optind = 0;
-	while (rc == 0 && (ch = getopt_long(argc, argv, ssh ? "+0dnvhV" : "0dnvhV", opts,
+	while (rc == 0 && (ch = getopt_long(argc, argv, ssh ? "+0dnvhVj:" : "0dnvhVj:", opts,
 	    NULL)) != -1) {
 		if (qq_cli_setting(&s, ch, optarg))
 			continue;
@@ -98,6 +102,8 @@ main(int argc, char *argv[])
 			rc = qq_run(&s, &f, &o, &e);
 		if (o.dry_run && o.action == QQ_RUN_START)
 			qq_facts_free(&f);	/* a dry run printed the argv, not facts */
+		if (o.run_tests && o.action == QQ_RUN_START)
+			qq_facts_free(&f);	/* stdout is the TAP stream */
 	}
 	qq_run_free(&o);
 	if (ssh && rc == 0) {

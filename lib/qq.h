@@ -929,6 +929,321 @@ struct qq_ready_opts {
 int	 qq_ready_wait(const struct qq_ready_opts *o, enum qq_spawn_wait *why, struct qq_err *e);
 
 /*
+ * result.c: what became of one test, and the tail of the output it kept.
+ * The remote end is mapped as a shell reports it (POSIX sh 2.8.2): an exit
+ * code as is, death by signal N as 128+N, 126/127 could not be executed or
+ * found; a test the runner killed at its timeout is 124, as timeout(1) says.
+ */
+enum qq_outcome {
+	QQ_OUTCOME_PASSED,
+	QQ_OUTCOME_FAILED,	/* exit code not 0 */
+	QQ_OUTCOME_CRASHED,	/* killed by a signal */
+	QQ_OUTCOME_TIMEDOUT,	/* killed by qq at its timeout */
+	QQ_OUTCOME_NOSTART,	/* 126/127: missing, not executable, wrong format */
+	QQ_OUTCOME_NOTRUN	/* never ran: the runner failed first */
+};
+
+#define QQ_RESULT_TIMEOUT	124
+
+struct qq_result {
+	enum qq_outcome	 outcome;
+	int		 status;	/* exit code, 128+N, 124; -1 not run */
+	char		 signame[16];	/* crashed: "SIGSEGV", or "signal N" */
+	long long	 us;		/* wall time, microseconds */
+	char		 why[256];	/* not run: why */
+};
+
+/* The last lines of a kept output file, cleaned for XML and YAML. */
+struct qq_tail {
+	char			*text;		/* owned; NUL-terminated; no final newline */
+	size_t			 len;
+	unsigned long long	 size;		/* of the whole file */
+	unsigned long long	 omitted;	/* bytes before text */
+	int			 cut;		/* the first line shown is not whole */
+};
+
+/* "passed", "failed", "crashed", "timed out", "could not start", "not run". */
+const char *qq_result_name(enum qq_outcome o);
+/* Classifies a remote status; signame is the guest's name for the signal ("SEGV"; may be NULL). */
+void	 qq_result_set(struct qq_result *r, int status, int timed_out, const char *signame);
+/* Marks a test not run, saying why. */
+void	 qq_result_notrun(struct qq_result *r, const char *why);
+/* One line: "failed: exit code 3", "crashed: SIGSEGV", "timed out after 5.0 s: ...". */
+void	 qq_result_describe(const struct qq_result *r, char *buf, size_t sz);
+/* Copies len bytes as valid UTF-8 without control characters but tab and newline; dst holds len + 1. */
+size_t	 qq_result_clean(char *dst, const char *src, size_t len);
+/*
+ * Reads the last lines (at most maxbytes, from the end: the file may be
+ * huge) of path into t. A missing file is an empty tail.
+ */
+int	 qq_result_tail(const char *path, int lines, size_t maxbytes, struct qq_tail *t,
+	    struct qq_err *e);
+void	 qq_result_tail_free(struct qq_tail *t);
+
+/*
+ * testplan.c: the tests qq-test runs: the stage facts under
+ * /data/home/root/tests in staged order, filtered by a glob on the name
+ * (fnmatch(3)), this shard's share (Bazel: test k of the matching ones runs
+ * in shard k mod total), each run repeat times.
+ */
+struct qq_test_select {
+	const char	*filter;	/* glob on the test name; NULL: all */
+	int		 repeat;	/* runs per test; 0 means 1 */
+	int		 shard_index;	/* 0 .. shard_total - 1 */
+	int		 shard_total;	/* 0: no sharding */
+};
+
+struct qq_test_case {
+	char	*name;		/* "test_sum", or "test_sum [2/3]" with repeat; owned */
+	char	*guest;		/* /data/home/root/tests/test_sum; owned */
+	char	*stem;		/* kept output: STEM.out, STEM.err ("test_sum.run2"); owned */
+	int	 run;		/* 1 .. repeat */
+};
+
+struct qq_test_plan {
+	struct qq_test_case	*v;	/* owned */
+	size_t			 n;
+	size_t			 staged;	/* tests staged */
+	size_t			 matched;	/* of which the filter kept */
+};
+
+/*
+ * Builds the plan. No staged test, or none matching the filter, is
+ * QQ_EXIT_INPUT; an empty shard is not an error (n is 0).
+ */
+int	 qq_testplan_build(const struct qq_facts *f, const struct qq_test_select *sel,
+	    struct qq_test_plan *p, struct qq_err *e);
+void	 qq_testplan_free(struct qq_test_plan *p);
+/*
+ * Without any stage fact in f: adds one per test in the workspace's staging
+ * tree (WS/staging/data/home/root/tests, sorted by name, as qq-stage stages
+ * them), so that qq-test needs only the workspace. With one: nothing.
+ */
+int	 qq_testplan_staged(const char *ws, struct qq_facts *f, struct qq_err *e);
+
+/*
+ * tap.c: TAP version 13 (testanything.org): the plan, then one test point
+ * per test in plan order with its duration as "# time=Nms"; a test that did
+ * not pass gets a YAML block: message, outcome, exit_code or signal,
+ * duration_ms, the kept files and the last 20 lines of each.
+ */
+#define QQ_TAP_TAIL_LINES	20
+#define QQ_TAP_TAIL_BYTES	8192	/* at most this much of a test's output per tail */
+
+int	 qq_tap_plan(FILE *fp, size_t n, struct qq_err *e);
+/* Test point num (from 1) for c; its kept output is RESDIR/STEM.out and .err. */
+int	 qq_tap_result(FILE *fp, size_t num, const struct qq_test_case *c,
+	    const struct qq_result *r, const char *resdir, struct qq_err *e);
+
+/*
+ * junit.c: the JUnit XML report (Ant's layout, which Jenkins, GitLab and
+ * GitHub reporters read): testsuites/testsuite with tests, failures,
+ * errors, skipped and time; a testcase per test with failure (failed,
+ * crashed, timed out), error (could not start) or skipped (not run), and
+ * the end of its output in system-out and system-err. Written with
+ * libxml2's xmlwriter to a temporary file renamed over path.
+ */
+#define QQ_JUNIT_OUT_BYTES	65536	/* of each output in system-out/system-err */
+
+struct qq_junit {
+	const char			*suite;		/* testsuite name and classname */
+	const struct qq_test_plan	*plan;
+	const struct qq_result		*results;	/* one per plan entry */
+	const char			*resdir;	/* where STEM.out and .err are */
+	time_t				 start;		/* timestamp */
+	long long			 us;		/* wall time of the run */
+};
+
+int	 qq_junit_write(const char *path, const struct qq_junit *j, struct qq_err *e);
+
+/*
+ * guest_run.c: commands in the guest over one OpenSSH ControlMaster per
+ * workspace (ControlPath WS/ssh.ctl, or /tmp/qq-DIGEST/ssh.ctl when that
+ * would not fit in sun_path), the guest.c argv, BatchMode. Each command
+ * runs in a process group of its own in the guest (setsid(1), else the
+ * shell's job control) and reports its group first and its status last on
+ * stderr, behind a per-command token that is stripped from the output; so
+ * a status the command returned (0-255) is never confused with ssh's own
+ * failure (no status at all). Shared by qq-test and qq-exec.
+ */
+struct qq_guest_conn {
+	struct qq_guest	 g;
+	char		 ctl[QQ_VALUE_MAX];	/* ControlPath */
+	char		 log[QQ_VALUE_MAX];	/* WS/ssh-master.log (ssh -E) */
+	int		 owned;			/* we started the master: close it */
+};
+
+struct qq_guest_job {
+	pid_t		 pid;		/* the ssh client; 0 once reaped */
+	int		 errfd;		/* its stderr (a pipe), -1 at EOF: poll(2) it, then _read */
+	int		 errout;	/* where the command's stderr goes; borrowed */
+	long		 pgid;		/* the guest process group; 0 not yet known */
+	int		 status;	/* exit code or 128+N from the guest; -1 none (lost) */
+	char		 signame[16];	/* the guest's kill -l name when status > 128 */
+	char		 token[24];
+	long long	 t0_us, us;	/* start, and wall time once waited for */
+	int		 head;		/* the group line was seen */
+	int		 werr;		/* errno of a failed write to errout */
+	char		 line[256];
+	size_t		 linelen;
+	char		 hold[128];	/* the last bytes: maybe the status line */
+	size_t		 holdlen;
+};
+
+/* The ControlPath of workspace ws (absolute); creates the short private directory when needed. */
+int	 qq_guest_ctl_path(const char *ws, char *out, size_t outsz, struct qq_err *e);
+/*
+ * Uses the workspace's master when one answers ssh -O check, else starts
+ * one (ssh -M -N -f: ready when ssh returns) and marks it owned. Failure is
+ * QQ_EXIT_RUNTIME with ssh's last log line.
+ */
+int	 qq_guest_master_open(struct qq_guest_conn *c, const struct qq_guest *g, struct qq_err *e);
+/* Stops the master if this process started it (ssh -O exit). */
+void	 qq_guest_master_close(struct qq_guest_conn *c);
+/* The guest sh command for argv (malloc'd into *out); stdin from /dev/null when stdin_null. */
+int	 qq_guest_script(const char *token, char *const argv[], int stdin_null, char **out,
+	    struct qq_err *e);
+/*
+ * Starts argv in the guest over c: stdin from infd (-1: /dev/null), stdout
+ * straight to outfd, stderr through j->errfd to errfd (the protocol lines
+ * removed). Nothing is held in memory but the last 128 bytes.
+ */
+int	 qq_guest_job_start(struct qq_guest_conn *c, char *const argv[], int infd, int outfd,
+	    int errfd, struct qq_guest_job *j, struct qq_err *e);
+/* Moves what is readable on j->errfd along; 1 more may come, 0 at EOF. */
+int	 qq_guest_job_read(struct qq_guest_job *j);
+/*
+ * Reads to EOF, reaps ssh and parses the status into j->status. No status
+ * (ssh failed, the guest or the connection was lost) or a failed write of
+ * the output is QQ_EXIT_RUNTIME.
+ */
+int	 qq_guest_job_wait(struct qq_guest_job *j, struct qq_err *e);
+/* Kills the job's process group in the guest (SIGKILL, over another session of c). */
+int	 qq_guest_job_kill(struct qq_guest_conn *c, struct qq_guest_job *j, struct qq_err *e);
+/* Gives up on a job: SIGKILL to the local ssh client, reaped; its output stays as it is. */
+void	 qq_guest_job_abandon(struct qq_guest_job *j);
+
+/*
+ * test.c: qq-test: the plan's tests run in the workspace's running VM over
+ * one ControlMaster, jobs at a time, each with stdin from /dev/null, its own
+ * process group and a timeout, its stdout and stderr kept whole in
+ * WS/test-results/STEM.out and .err (TEST_UNDECLARED_OUTPUTS_DIR under
+ * Bazel); TAP on o->tap in plan order, JUnit to o->junit (XML_OUTPUT_FILE).
+ * Bazel's TEST_TOTAL_SHARDS, TEST_SHARD_INDEX, TEST_SHARD_STATUS_FILE,
+ * TESTBRIDGE_TEST_ONLY and TEST_TMPDIR are honoured.
+ */
+#define QQ_TEST_TIMEOUT_KVM	60	/* seconds, default per test */
+#define QQ_TEST_TIMEOUT_TCG	300
+#define QQ_TEST_JOBS_MAX	9	/* OpenSSH's MaxSessions 10, less one session for a kill */
+
+struct qq_test_opts {
+	struct qq_test_select	 sel;
+	int			 jobs;		/* tests at once; 0 means 1 */
+	int			 timeout_s;	/* per test; 0: by the accelerator */
+	const char		*junit;		/* JUnit file; NULL: XML_OUTPUT_FILE or none */
+	FILE			*tap;		/* the TAP stream */
+	FILE			*talk;		/* a progress line per test; NULL: quiet */
+};
+
+struct qq_test_summary {
+	size_t	 n;		/* tests in the plan */
+	size_t	 passed;
+	size_t	 notrun;
+	int	 runner_failed;
+};
+
+/* getopt values of the test options qq-test and qq-run --test share ('j' is -j N). */
+enum {
+	QQ_TEST_OPT_FILTER = 0x300, QQ_TEST_OPT_REPEAT, QQ_TEST_OPT_TIMEOUT, QQ_TEST_OPT_JUNIT
+};
+/* The long options of QQ_TEST_OPT_* and -j, for a getopt_long table. */
+#define QQ_TEST_LONGOPTS \
+	{ "filter", 1, NULL, QQ_TEST_OPT_FILTER }, { "repeat", 1, NULL, QQ_TEST_OPT_REPEAT }, \
+	{ "test-timeout", 1, NULL, QQ_TEST_OPT_TIMEOUT }, { "junit", 1, NULL, QQ_TEST_OPT_JUNIT }, \
+	{ "jobs", 1, NULL, 'j' }
+
+/* Records one test option; 1 when ch was one (0 if not; a bad value fills e and returns -1). */
+int	 qq_test_option(struct qq_test_opts *o, int ch, const char *arg, struct qq_err *e);
+
+/*
+ * Runs the plan. 0 every test passed; QQ_EXIT_NO some test did not pass;
+ * QQ_EXIT_RUNTIME the runner failed (no VM, login or connection lost, a
+ * report not written), with every test it did not complete reported not
+ * run; QQ_EXIT_INPUT bad facts, filter or Bazel variables (nothing run).
+ */
+int	 qq_test_run(struct qq_settings *s, const struct qq_facts *f, const struct qq_test_opts *o,
+	    struct qq_test_summary *sum, struct qq_err *e);
+
+/*
+ * exec.c: qq-exec: one host binary run in the workspace's VM as if it ran
+ * here: the emulator hook of CMake (CMAKE_CROSSCOMPILING_EMULATOR), meson
+ * (exe_wrapper), Bazel (--run_under) and cargo (target.<triple>.runner),
+ * each of which runs "WRAPPER BINARY ARGS..." and reads its stdout, stderr
+ * and exit status. The binary (and each --file) is copied once per boot
+ * into the guest's store QQ_EXEC_STORE/DIGEST/NAME over the workspace's
+ * ControlMaster (guest_run.c), then run there in a fresh working directory
+ * with the command's stdout and stderr streamed through and stdin forwarded
+ * when it is neither a terminal nor /dev/null.
+ */
+#define QQ_EXEC_STORE	"/data/qq-exec"	/* guest: DIGEST/NAME files, run/TOKEN directories */
+/*
+ * qq-exec's own failure (no VM, login or connection lost, a bad option
+ * value): 99, the "hard error" of the GNU test protocol that automake and
+ * meson follow. Unlike 255 (what exit(-1) gives, and ssh's own failure) no
+ * test returns it for a plain failure, and meson reports it as ERROR rather
+ * than FAIL, which a should_fail test cannot turn into a pass.
+ */
+#define QQ_EXEC_FAILED	99
+
+struct qq_exec_opts {
+	const char *const	*file;		/* --file HOST[:GUEST]; borrowed */
+	size_t			 nfile;
+	const char *const	*env;		/* --env NAME or NAME=VALUE; borrowed */
+	size_t			 nenv;
+	const char		*cwd;		/* --cwd: guest directory; NULL a fresh one */
+	int			 timeout_s;	/* 0: none */
+	int			 boot;		/* --boot: start a VM when none runs */
+	const char		*builder;	/* --boot: builder; NULL the last boot's or default */
+	const char		*base;		/* --boot: initramfs base guest */
+	FILE			*talk;		/* --boot progress; NULL quiet */
+};
+
+struct qq_exec_stats {
+	int	 copied;		/* files copied into the guest by this call */
+};
+
+struct qq_exec_result {
+	int			 status;	/* exit code, 128+N, 124 timeout, QQ_EXEC_FAILED */
+	int			 timed_out;
+	int			 host_signal;	/* the host's number for the guest's signal; 0 none */
+	char			 signame[16];	/* the guest's name ("SEGV") */
+	struct qq_exec_stats	 stats;
+};
+
+/* getopt values of qq-exec's long options (besides -v and the settings). */
+enum {
+	QQ_EXEC_OPT_FILE = 0x400, QQ_EXEC_OPT_ENV, QQ_EXEC_OPT_CWD, QQ_EXEC_OPT_TIMEOUT,
+	QQ_EXEC_OPT_BOOT, QQ_EXEC_OPT_BUILDER, QQ_EXEC_OPT_BASE
+};
+/* Records one option; a bad value is QQ_EXEC_FAILED, an unknown ch QQ_EXIT_USAGE. */
+int	 qq_exec_option(struct qq_exec_opts *o, int ch, const char *arg, struct qq_err *e);
+/* Frees the lists qq_exec_option built. */
+void	 qq_exec_free(struct qq_exec_opts *o);
+/* Checks the option values (QQ_EXEC_FAILED naming a bad one). */
+int	 qq_exec_check(const struct qq_exec_opts *o, struct qq_err *e);
+/*
+ * Runs argv[0] (a host file) with argv[1...] in the workspace's VM and
+ * fills r. 0: r->status is the binary's (124 after --timeout, when its guest
+ * process group was killed). Otherwise e says why: 127/126 the binary is
+ * missing or not executable here, 128+N this process got signal N (the
+ * guest command was killed), QQ_EXEC_FAILED anything else.
+ */
+int	 qq_exec_run(struct qq_settings *s, const struct qq_exec_opts *o, char *const argv[],
+	    struct qq_exec_result *r, struct qq_err *e);
+/* When the guest command died by a signal the host knows, dies by it (no core); else returns. */
+void	 qq_exec_die(const struct qq_exec_result *r);
+
+/*
  * run.c: qq-run: detect-accel, keygen, stage, mkimage, cmdline and spawn in
  * one process through the same calls as the programs, or stop, or clean.
  */
@@ -952,6 +1267,11 @@ struct qq_run_opts {
 	int			 verbose;	/* a progress line per step on talk */
 	int			 quiet_plan;	/* a dry run that prints no argv (qq-run's own checks) */
 	FILE			*talk;		/* progress, warnings, hints; NULL: quiet */
+	/* --run-tests: boot (or reuse the running VM), qq-test, stop unless --keep or reused */
+	int			 run_tests;
+	int			 keep;
+	int			 reuse;		/* set by qq_run: a VM already ran in the workspace */
+	struct qq_test_opts	 test;		/* TAP goes to stdout */
 	char *const		*ssh_cmd;	/* ssh: the command's words; NULL: interactive */
 	int			 ssh_status;	/* ssh: the command's exit status (qq_guest_run) */
 	const char		*image;		/* --image DIR: boot mkqnximage's output, build nothing */
@@ -965,7 +1285,8 @@ enum {
 	QQ_RUN_OPT_SSH_PUBKEY, QQ_RUN_OPT_REBUILD, QQ_RUN_OPT_KERNEL, QQ_RUN_OPT_DISK,
 	QQ_RUN_OPT_INITRD, QQ_RUN_OPT_APPEND, QQ_RUN_OPT_WAIT_SSH, QQ_RUN_OPT_TCG_FALLBACK,
 	QQ_RUN_OPT_FORCE, QQ_RUN_OPT_POWERDOWN, QQ_RUN_OPT_QUIT, QQ_RUN_OPT_TERM, QQ_RUN_OPT_CLEAN,
-	QQ_RUN_OPT_IMAGE, QQ_RUN_OPT_MKQNXIMAGE_OPT
+	QQ_RUN_OPT_IMAGE, QQ_RUN_OPT_MKQNXIMAGE_OPT,
+	QQ_RUN_OPT_RUN_TESTS, QQ_RUN_OPT_KEEP
 };
 
 /* Empties o (keeping o->talk) with the stop ladder's default timeouts. */

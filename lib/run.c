@@ -129,6 +129,22 @@ image_find(struct qq_run_opts *o, struct qq_cmdline_opts *co, struct qq_err *e)
 	    o->image);
 }
 
+/* --run-tests: refuse before booting when no test would run (none staged, none matching). */
+static int
+tests_staged(const struct qq_facts *f, const struct qq_run_opts *o, struct qq_err *e)
+{
+	struct qq_test_select sel = { o->test.sel.filter, 1, 0, 0 };
+	struct qq_test_plan p;
+	const char *only = getenv("TESTBRIDGE_TEST_ONLY");
+	int rc;
+
+	if (sel.filter == NULL && only != NULL && *only != '\0')
+		sel.filter = only;
+	rc = qq_testplan_build(f, &sel, &p, e);
+	qq_testplan_free(&p);
+	return rc;
+}
+
 static int
 steps(struct qq_settings *s, struct qq_facts *f, struct qq_run_opts *o, struct qq_err *e)
 {
@@ -219,6 +235,16 @@ steps(struct qq_settings *s, struct qq_facts *f, struct qq_run_opts *o, struct q
 		    sr.files == 1 ? "" : "s", sr.copied);
 	if (rc != 0)
 		goto out;
+	if (o->run_tests && (rc = tests_staged(f, o, e)) != 0)
+		goto out;
+	if (o->reuse) {
+		/* The running VM's image holds what was staged when it booted. */
+		if (sr.changed)
+			rc = qq_err_set(e, QQ_EXIT_RUNTIME, "stage: the staged files changed, but a VM "
+			    "already runs in %s with the old ones: stop it first (qq-run stop)",
+			    s->val[QQ_SET_WORKSPACE]);
+		goto out;
+	}
 
 	step_begin(&st, o, "mkimage");
 	if (o->dry_run) {
@@ -349,7 +375,13 @@ push(const char *const **list, size_t *n, const char *arg, struct qq_err *e)
 int
 qq_run_option(struct qq_run_opts *o, int ch, const char *arg, struct qq_err *e)
 {
+	switch (qq_test_option(&o->test, ch, arg, e)) {
+	case 1: return 0;
+	case -1: return e->status;
+	}
 	switch (ch) {
+	case QQ_RUN_OPT_RUN_TESTS: o->run_tests = 1; return 0;
+	case QQ_RUN_OPT_KEEP: o->keep = 1; return 0;
 	case QQ_RUN_OPT_TESTS:
 		return push(&o->stage.tests_dirs, &o->stage.ntests_dirs, arg, e);
 	case QQ_RUN_OPT_TEST:
@@ -415,6 +447,56 @@ qq_run_operand(struct qq_run_opts *o, const char *arg, struct qq_err *e)
 	return 0;
 }
 
+/*
+ * --run-tests: boot detached and wait for the login (or reuse the VM that
+ * runs), run the tests (TAP on stdout), then stop the VM unless --keep or it
+ * ran before. 0 all passed, 1 some did not, 4 the runner failed: a failure
+ * to boot, log in or stop is never 1, and tests that did not run are never 0.
+ */
+static int
+run_tests(struct qq_settings *s, struct qq_facts *f, struct qq_run_opts *o, struct qq_err *e)
+{
+	struct qq_test_summary sum;
+	struct qq_facts stopped = { NULL, 0, 0 };
+	struct qq_guest g;
+	struct qq_err ge;
+	struct step st;
+	int rc, trc;
+
+	if (o->dry_run)
+		return qq_err_set(e, QQ_EXIT_USAGE, "--run-tests runs the tests: no -n");
+	if ((rc = qq_settings_get(s, QQ_SET_WORKSPACE, f, e)) != 0)
+		return rc;
+	o->reuse = qq_guest_open(&g, s->val[QQ_SET_WORKSPACE], &ge) == 0;
+	o->cmdline.detach = o->spawn.detach = 1;
+	if (o->spawn.wait_ssh == 0)
+		o->spawn.wait_ssh = -1;
+	if ((rc = start(s, f, o, e)) != 0)
+		return rc == QQ_EXIT_USAGE || rc == QQ_EXIT_INPUT ? rc : QQ_EXIT_RUNTIME;
+	if (o->reuse && o->verbose && o->talk != NULL)
+		fprintf(o->talk, "qq-run: test          using the VM already running in %s "
+		    "(left running)\n", s->val[QQ_SET_WORKSPACE]);
+	step_begin(&st, o, "test");
+	o->test.tap = stdout;
+	o->test.talk = o->verbose ? o->talk : NULL;
+	trc = qq_test_run(s, f, &o->test, &sum, e);
+	if (trc == QQ_EXIT_NO)
+		qq_err_set(e, QQ_EXIT_NO, "%zu of %zu tests did not pass", sum.n - sum.passed, sum.n);
+	else
+		trc = step_end(&st, trc, e, "%zu tests passed", sum.passed);
+	if (!o->reuse && !o->keep) {
+		step_begin(&st, o, "stop");
+		rc = qq_stop_ws(s->val[QQ_SET_WORKSPACE], &o->stop, &stopped, &ge);
+		qq_facts_free(&stopped);
+		if (step_end(&st, rc, &ge, "%s", s->val[QQ_SET_WORKSPACE]) != 0 &&
+		    trc != QQ_EXIT_RUNTIME) {
+			*e = ge;
+			trc = e->status = QQ_EXIT_RUNTIME;
+		}
+	}
+	return trc;
+}
+
 /* qq-run ssh: the workspace's running VM, with its key, port and pin; the command's status. */
 static int
 ssh(struct qq_settings *s, const struct qq_facts *f, struct qq_run_opts *o, struct qq_err *e)
@@ -449,7 +531,7 @@ qq_run(struct qq_settings *s, struct qq_facts *f, struct qq_run_opts *o, struct 
 	case QQ_RUN_SSH:
 		return ssh(s, f, o, e);
 	case QQ_RUN_START:
-		return start(s, f, o, e);
+		return o->run_tests ? run_tests(s, f, o, e) : start(s, f, o, e);
 	case QQ_RUN_STOP:
 	case QQ_RUN_CLEAN:
 		step_begin(&st, o, o->action == QQ_RUN_STOP ? "stop" : "clean");

@@ -39,7 +39,7 @@ for path in "$QQ_BUILDDIR"/bin/qq-*; do
 	# An option that takes an argument, given none.
 	case $p in
 	qq-spawn | qq-keygen) opt=--ssh-key ;;
-	qq-stop) opt=--workspace ;;
+	qq-stop | qq-test) opt=--workspace ;;
 	qq-mkimage) opt=--base ;;
 	qq-cmdline | qq-detect-accel | qq-stage | qq-run) opt=--arch ;;
 	*) continue ;;	# a program this list does not know yet

@@ -37,6 +37,12 @@ static Suite *(*const suites[])(void) = {
 	suite_ready,
 	suite_guest,
 	suite_run,
+	suite_result,
+	suite_testplan,
+	suite_tap,
+	suite_junit,
+	suite_guest_run,
+	suite_exec,
 };
 
 /*

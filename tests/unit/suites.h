@@ -29,6 +29,12 @@ Suite	*suite_spawn(void);
 Suite	*suite_ready(void);
 Suite	*suite_guest(void);
 Suite	*suite_run(void);
+Suite	*suite_result(void);
+Suite	*suite_testplan(void);
+Suite	*suite_tap(void);
+Suite	*suite_junit(void);
+Suite	*suite_guest_run(void);
+Suite	*suite_exec(void);
 
 /* A fresh temporary directory for a test; removed by rmtree. */
 char	*test_tmpdir(void);

@@ -1,0 +1,812 @@
+/* exec.c: qq-exec: one host binary run in the workspace's VM as if it ran here (the build systems' emulator hook). */
+#include "config.h"
+
+#include <sys/file.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <time.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "qq.h"
+
+#define CACHE_DIR	"exec"		/* WS/exec/DIGEST: the boot a file was copied for */
+#define BOOT_LOCK	"exec/boot.lock"
+#define BOOT_FILE	"exec/boot"	/* the settings qq-exec --boot last booted with */
+#define HASH_LEN	32		/* hex digits of the digest in guest paths */
+/* After the kill at a timeout (or a signal), how long the session may take to end. */
+#define KILL_GRACE_MS	30000
+
+/* One file to put in the guest: its bytes' digest and where it lands. */
+struct item {
+	char		 host[QQ_VALUE_MAX];
+	char		 name[NAME_MAX + 1];	/* basename, in the store */
+	char		 guest[QQ_VALUE_MAX];	/* --file's GUEST ("" for the binary) */
+	char		 hex[QQ_DIGEST_HEX];
+	off_t		 size;
+	int		 fd;
+};
+
+static volatile sig_atomic_t caught;
+
+static void
+on_signal(int sig)
+{
+	caught = sig;
+}
+
+/* A growing string; err is set once an allocation failed. */
+struct str {
+	char	*p;
+	size_t	 len, cap;
+	int	 err;
+};
+
+static void
+add(struct str *b, const char *s)
+{
+	size_t n = strlen(s);
+	char *np;
+
+	if (b->err)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		b->cap = (b->len + n + 1) * 2;
+		if ((np = realloc(b->p, b->cap)) == NULL) {
+			b->err = 1;
+			return;
+		}
+		b->p = np;
+	}
+	memcpy(b->p + b->len, s, n + 1);
+	b->len += n;
+}
+
+/* Appends s single-quoted for the guest's POSIX sh (' becomes '\''). */
+static void
+addq(struct str *b, const char *s)
+{
+	char one[2] = { 0, 0 };
+
+	add(b, "'");
+	for (; *s != '\0'; s++) {
+		one[0] = *s;
+		add(b, *s == '\'' ? "'\\''" : one);
+	}
+	add(b, "'");
+}
+
+/* The guest path of a stored file: QQ_EXEC_STORE/HASH/NAME. */
+static void
+store_path(const struct item *it, char *out, size_t outsz)
+{
+	snprintf(out, outsz, "%s/%.*s/%s", QQ_EXEC_STORE, HASH_LEN, it->hex, it->name);
+}
+
+/*
+ * Opens and digests a host file. The binary itself missing is 127 and
+ * unreadable or not a regular file 126, as a shell would say; a --file is
+ * qq's bad input (QQ_EXEC_FAILED).
+ */
+static int
+item_open(struct item *it, const char *host, int binary, struct qq_err *e)
+{
+	const char *base;
+	struct stat st;
+
+	it->fd = -1;
+	if (strlcpy(it->host, host, sizeof(it->host)) >= sizeof(it->host))
+		return qq_err_set(e, QQ_EXEC_FAILED, "file name too long: %.100s...", host);
+	if ((it->fd = open(host, O_RDONLY | O_CLOEXEC)) == -1)
+		return qq_err_sys(e, !binary ? QQ_EXEC_FAILED : errno == ENOENT ||
+		    errno == ENOTDIR ? QQ_EXIT_NOTFOUND : QQ_EXIT_NOEXEC, "unable to read %s", host);
+	if (fstat(it->fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		close(it->fd);
+		it->fd = -1;
+		return qq_err_set(e, binary ? QQ_EXIT_NOEXEC : QQ_EXEC_FAILED,
+		    "%s is not a regular file", host);
+	}
+	if (binary && (st.st_mode & 0111) == 0) {
+		close(it->fd);
+		it->fd = -1;
+		return qq_err_set(e, QQ_EXIT_NOEXEC, "%s is not executable", host);
+	}
+	it->size = st.st_size;
+	base = strrchr(host, '/') != NULL ? strrchr(host, '/') + 1 : host;
+	if (*base == '\0' || strlcpy(it->name, base, sizeof(it->name)) >= sizeof(it->name)) {
+		close(it->fd);
+		it->fd = -1;
+		return qq_err_set(e, QQ_EXEC_FAILED, "bad file name %s", host);
+	}
+	if (qq_digest_fd(it->fd, host, it->hex, e) != 0 || lseek(it->fd, 0, SEEK_SET) == -1) {
+		e->status = QQ_EXEC_FAILED;
+		close(it->fd);
+		it->fd = -1;
+		return e->status;
+	}
+	return 0;
+}
+
+/*
+ * Which boot of the VM this is: WS/guest is rewritten (a new inode, by
+ * rename) at every spawn, so its inode and mtime name the boot. A file copied
+ * for another boot is copied again (an initramfs guest forgets /data).
+ */
+static void
+boot_id(const char *ws, char *out, size_t outsz)
+{
+	char path[QQ_VALUE_MAX + 16];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", ws, QQ_GUEST_FILE);
+	if (stat(path, &st) == -1)
+		snprintf(out, outsz, "unknown\n");
+	else
+		snprintf(out, outsz, "%llu %llu %lld.%09ld\n", (unsigned long long)st.st_dev,
+		    (unsigned long long)st.st_ino, (long long)st.st_mtim.tv_sec,
+		    st.st_mtim.tv_nsec);
+}
+
+/*
+ * A session the guest's sshd closed before the command started: nothing at
+ * all came back, not even the group line the guest command prints first.
+ * Dropbear 2022.83 (the test guest's) does that to about one session in ten
+ * when four open at once over one connection (measured here: the command
+ * did not run). Retrying such a session cannot run the command twice; a
+ * short pause lets the other sessions through.
+ */
+static int
+refused(const struct qq_guest_job *j, int attempt)
+{
+	struct timespec ts = { 0, 20000000L * attempt };
+
+	if (j->head || j->holdlen != 0 || j->linelen != 0 || attempt >= 5 || caught)
+		return 0;
+	nanosleep(&ts, NULL);
+	return 1;
+}
+
+/* Runs one short command in the guest over c with stdin from infd (-1: /dev/null). */
+static int
+guest_sh(struct qq_guest_conn *c, const char *cmd, int infd, int *status, struct qq_err *e)
+{
+	struct qq_guest_job j;
+	char *argv[] = { "eval", (char *)cmd, NULL };
+	int rc;
+
+	int attempt;
+
+	for (attempt = 1;; attempt++) {
+		if (infd != -1 && lseek(infd, 0, SEEK_SET) == -1)
+			return qq_err_sys(e, QQ_EXEC_FAILED, "unable to rewind a file to copy");
+		if ((rc = qq_guest_job_start(c, argv, infd, STDERR_FILENO, STDERR_FILENO, &j,
+		    e)) != 0)
+			return rc;
+		if ((rc = qq_guest_job_wait(&j, e)) == 0 || !refused(&j, attempt))
+			break;
+	}
+	if (rc != 0)
+		return rc;
+	*status = j.status;
+	return 0;
+}
+
+/*
+ * Puts a file into the guest's store once per boot. The host's record
+ * WS/exec/DIGEST is locked while the copy runs, so concurrent first calls
+ * copy once; in the guest the bytes go to a temporary name, are checked for
+ * their size and renamed, so a reader never sees half a file. The copy is
+ * `cat` over a session of the shared master: every POSIX guest has it, it
+ * needs no sftp subsystem (OpenSSH 9's scp speaks sftp), and it is one
+ * round trip.
+ */
+static int
+store(struct qq_guest_conn *c, const char *ws, struct item *it, struct qq_exec_stats *st,
+    FILE *talk, struct qq_err *e)
+{
+	char rec[QQ_VALUE_MAX + 128], id[128], have[128], dst[QQ_VALUE_MAX], tok[24];
+	char msg[QQ_ERR_MAX];
+	struct str cmd = { 0 };
+	ssize_t n;
+	int fd, status = -1, rc;
+
+	boot_id(ws, id, sizeof(id));
+	snprintf(rec, sizeof(rec), "%s/%s", ws, CACHE_DIR);
+	if (qq_file_mkdirs(rec, 0755, e) != 0)
+		return e->status = QQ_EXEC_FAILED;
+	snprintf(rec, sizeof(rec), "%s/%s/%s", ws, CACHE_DIR, it->hex);
+	if ((fd = open(rec, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644)) == -1)
+		return qq_err_sys(e, QQ_EXEC_FAILED, "unable to open %s", rec);
+	while (flock(fd, LOCK_EX) == -1)
+		if (errno != EINTR || caught) {
+			close(fd);
+			return qq_err_sys(e, QQ_EXEC_FAILED, "unable to lock %s", rec);
+		}
+	n = pread(fd, have, sizeof(have) - 1, 0);
+	have[n > 0 ? n : 0] = '\0';
+	if (strcmp(have, id) == 0) {
+		close(fd);
+		return 0;
+	}
+	store_path(it, dst, sizeof(dst));
+	snprintf(tok, sizeof(tok), "%08x", arc4random());
+	add(&cmd, "qq_d=");
+	addq(&cmd, dst);
+	add(&cmd, "; qq_t=${qq_d%/*}/.tmp.");
+	add(&cmd, tok);
+	add(&cmd, "; if mkdir -p \"${qq_d%/*}\" && cat >\"$qq_t\" && chmod 755 \"$qq_t\" && "
+	    "[ \"$(wc -c <\"$qq_t\")\" -eq ");
+	snprintf(have, sizeof(have), "%lld", (long long)it->size);
+	add(&cmd, have);
+	add(&cmd, " ] && mv -f \"$qq_t\" \"$qq_d\"; then :; else rm -f \"$qq_t\"; false; fi");
+	if (cmd.err) {
+		close(fd);
+		free(cmd.p);
+		return qq_err_set(e, QQ_EXEC_FAILED, "out of memory");
+	}
+	if ((rc = guest_sh(c, cmd.p, it->fd, &status, e)) != 0) {
+		strlcpy(msg, e->msg, sizeof(msg));
+		qq_err_set(e, QQ_EXEC_FAILED, "unable to copy %s into the guest: %s", it->host,
+		    msg);
+	}
+	free(cmd.p);
+	if (rc == 0 && status != 0)
+		rc = qq_err_set(e, QQ_EXEC_FAILED, "unable to copy %s into the guest as %s (the "
+		    "guest's sh exited %d)", it->host, dst, status);
+	if (rc == 0 && (ftruncate(fd, 0) == -1 || pwrite(fd, id, strlen(id), 0) == -1))
+		rc = qq_err_sys(e, QQ_EXEC_FAILED, "unable to write %s", rec);
+	if (rc == 0 && st != NULL)
+		st->copied++;
+	if (rc == 0 && talk != NULL)
+		fprintf(talk, "qq-exec: copied %s into the guest as %s\n", it->host, dst);
+	close(fd);
+	return rc == 0 ? 0 : (e->status = QQ_EXEC_FAILED);
+}
+
+/* NAME of an environment variable: [A-Za-z_][A-Za-z0-9_]*. */
+static size_t
+env_name_len(const char *s)
+{
+	size_t n = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_"
+	    "0123456789");
+
+	return n > 0 && !(*s >= '0' && *s <= '9') ? n : 0;
+}
+
+int
+qq_exec_check(const struct qq_exec_opts *o, struct qq_err *e)
+{
+	size_t i, n;
+	const char *g;
+
+	for (i = 0; i < o->nenv; i++) {
+		n = env_name_len(o->env[i]);
+		if (n == 0 || (o->env[i][n] != '\0' && o->env[i][n] != '='))
+			return qq_err_set(e, QQ_EXEC_FAILED, "bad --env \"%.100s\": expected NAME "
+			    "or NAME=VALUE", o->env[i]);
+	}
+	for (i = 0; i < o->nfile; i++) {
+		g = strrchr(o->file[i], ':');
+		if (o->file[i][0] == '\0' || (g != NULL && (g == o->file[i] || g[1] == '\0')))
+			return qq_err_set(e, QQ_EXEC_FAILED, "bad --file \"%.100s\": expected "
+			    "HOST[:GUEST]", o->file[i]);
+	}
+	if (o->cwd != NULL && o->cwd[0] != '/')
+		return qq_err_set(e, QQ_EXEC_FAILED, "bad --cwd \"%.100s\": expected an "
+		    "absolute guest directory", o->cwd);
+	return 0;
+}
+
+/*
+ * The command run in the guest: a fresh working directory (removed
+ * afterwards) or --cwd, the --file copies, the --env exports, then the
+ * stored binary with its arguments. It runs through `eval` in the shell that
+ * guest_run.c starts for the command (a special builtin: no process of its
+ * own, and a guest process costs tens of milliseconds under TCG), so it
+ * must never `exit` (its status is set with a function's return) and its
+ * variables are named qq_* (that shell keeps its token in $t). The binary
+ * runs as an asynchronous list followed by `wait 2>/dev/null`: a shell
+ * reports a command's death by a signal on its own stderr ("Segmentation
+ * fault" in busybox ash, foreground or waited for; "Memory fault" in ksh),
+ * which the binary did not write, and only the waiting shell's stderr is
+ * silenced that way. Such a list gets /dev/null as stdin (POSIX sh 2.9.3.1)
+ * unless redirected, so stdin is passed on as fd 3. A failure before the binary is qq's: status
+ * QQ_EXEC_FAILED, after the guest shell's own message.
+ */
+static int
+script(const struct qq_exec_opts *o, const struct item *items, size_t nitems,
+    char *const argv[], const char *token, char **out, struct qq_err *e)
+{
+	char path[QQ_VALUE_MAX], code[8];
+	struct str b = { 0 };
+	const char *v;
+	size_t i, n;
+
+	snprintf(code, sizeof(code), "%d", QQ_EXEC_FAILED);
+	add(&b, "qq_s() { return $1; }; set +m 2>/dev/null; ");
+	if (o->cwd != NULL) {
+		add(&b, "qq_d=; cd ");
+		addq(&b, o->cwd);
+	} else {
+		add(&b, "qq_d=" QQ_EXEC_STORE "/run/");
+		add(&b, token);
+		add(&b, "; mkdir -p \"$qq_d\" && cd \"$qq_d\"");
+	}
+	for (i = 1; i < nitems; i++) {	/* items[0] is the binary */
+		store_path(&items[i], path, sizeof(path));
+		add(&b, " && qq_g=");
+		addq(&b, items[i].guest);
+		add(&b, " && case $qq_g in */*) mkdir -p \"${qq_g%/*}\";; esac && cp ");
+		addq(&b, path);
+		add(&b, " \"$qq_g\"");
+	}
+	for (i = 0; i < o->nenv; i++) {
+		n = env_name_len(o->env[i]);
+		if (o->env[i][n] == '=')
+			v = o->env[i] + n + 1;
+		else if ((v = getenv(o->env[i])) == NULL)
+			continue;	/* --env NAME unset here: unset there too */
+		snprintf(path, sizeof(path), " && export %.*s=", (int)n, o->env[i]);
+		add(&b, path);
+		addq(&b, v);
+	}
+	add(&b, "; if [ $? -eq 0 ]; then exec 3<&0; ");
+	store_path(&items[0], path, sizeof(path));
+	addq(&b, path);
+	for (i = 1; argv[i] != NULL; i++) {
+		add(&b, " ");
+		addq(&b, argv[i]);
+	}
+	add(&b, " <&3 3<&- & wait $! 2>/dev/null; qq_st=$?; exec 3<&-; else qq_st=");
+	add(&b, code);
+	add(&b, "; fi; [ -n \"$qq_d\" ] && cd / && rm -rf \"$qq_d\"; qq_s $qq_st");
+	if (b.err) {
+		free(b.p);
+		return qq_err_set(e, QQ_EXEC_FAILED, "unable to build the guest command: out of "
+		    "memory");
+	}
+	*out = b.p;
+	return 0;
+}
+
+/* stdin is worth forwarding: not a terminal, not /dev/null, not closed. */
+static int
+stdin_forwarded(void)
+{
+	struct stat st, nul;
+
+	if (fstat(STDIN_FILENO, &st) == -1 || isatty(STDIN_FILENO))
+		return 0;
+	if (S_ISCHR(st.st_mode) && stat("/dev/null", &nul) == 0 && st.st_rdev == nul.st_rdev)
+		return 0;
+	return 1;
+}
+
+/* Loads WS/exec/boot (the settings of the last --boot) into f; missing is empty. */
+static int
+boot_facts(const char *ws, struct qq_facts *f, struct qq_err *e)
+{
+	char path[QQ_VALUE_MAX + 16];
+	FILE *fp;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/%s", ws, BOOT_FILE);
+	if ((fp = fopen(path, "re")) == NULL)
+		return errno == ENOENT ? 0 : qq_err_sys(e, QQ_EXEC_FAILED, "unable to read %s",
+		    path);
+	rc = qq_facts_read(f, fp, path, e);
+	fclose(fp);
+	return rc;
+}
+
+/*
+ * Boots the workspace's VM (qq-run -d --wait-ssh with binary as the
+ * program) unless one runs, holding WS/exec/boot.lock meanwhile: the
+ * workspace lock is taken without waiting and only by the steps that write
+ * the workspace (stage, mkimage), not while QEMU starts, so concurrent first
+ * calls wait on this lock instead and then find the VM the first one booted.
+ */
+static int
+boot(struct qq_settings *s, const struct qq_exec_opts *o, const char *binary, struct qq_guest *g,
+    struct qq_err *e)
+{
+	struct qq_facts f = { NULL, 0, 0 }, last = { NULL, 0, 0 };
+	struct qq_run_opts ro;
+	struct qq_ws ws;
+	char path[QQ_VALUE_MAX + 32];
+	const char *builder, *base;
+	FILE *fp;
+	int fd, rc;
+
+	/*
+	 * qq_ws_open makes the directory, then its marker: a second first call
+	 * in between would call it not ours. The parent directory's flock(2)
+	 * orders the calls that may create it.
+	 */
+	if (qq_file_abspath(s->val[QQ_SET_WORKSPACE], path, sizeof(path), e) != 0)
+		return e->status = QQ_EXEC_FAILED;
+	*strrchr(path, '/') = '\0';
+	if ((fd = open(*path ? path : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return qq_err_sys(e, QQ_EXEC_FAILED, "unable to open %s", *path ? path : "/");
+	while (flock(fd, LOCK_EX) == -1 && errno == EINTR && !caught)
+		;
+	rc = qq_ws_open(&ws, s->val[QQ_SET_WORKSPACE], 1, e);
+	close(fd);
+	if (rc != 0)
+		return rc;
+	snprintf(path, sizeof(path), "%s/%s", ws.path, CACHE_DIR);
+	if (qq_file_mkdirs(path, 0755, e) != 0)
+		return e->status;
+	snprintf(path, sizeof(path), "%s/%s", ws.path, BOOT_LOCK);
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644)) == -1)
+		return qq_err_sys(e, QQ_EXEC_FAILED, "unable to open %s", path);
+	while (flock(fd, LOCK_EX) == -1)
+		if (errno != EINTR || caught) {
+			close(fd);
+			return qq_err_sys(e, QQ_EXEC_FAILED, "unable to lock %s", path);
+		}
+	/* Another call booted it while we waited. */
+	if (qq_guest_open(g, ws.path, e) == 0) {
+		close(fd);
+		return 0;
+	}
+	if ((rc = boot_facts(ws.path, &last, e)) != 0)
+		goto out;
+	builder = o->builder != NULL ? o->builder : qq_facts_get(&last, "builder");
+	base = o->base != NULL ? o->base : qq_facts_get(&last, "base");
+	qq_run_init(&ro);
+	ro.talk = o->talk;
+	ro.verbose = o->talk != NULL;
+	ro.action = QQ_RUN_START;
+	ro.stage.program = binary;
+	ro.mkimage.builder = builder != NULL && *builder ? builder : NULL;
+	ro.mkimage.base = base != NULL && *base ? base : NULL;
+	ro.cmdline.detach = ro.spawn.detach = 1;
+	ro.spawn.wait_ssh = -1;
+	/* The settings: option > the last boot's > environment > default. */
+	for (size_t i = 0; i < last.n; i++)
+		if (strcmp(last.v[i].key, "builder") != 0 && strcmp(last.v[i].key, "base") != 0 &&
+		    (rc = qq_facts_set(&f, last.v[i].key, last.v[i].value, e)) != 0)
+			goto out;
+	rc = qq_run(s, &f, &ro, e);
+	qq_run_free(&ro);
+	if (rc != 0)
+		goto out;
+	/* What to boot with next time: the settings as resolved now. */
+	qq_facts_free(&last);
+	for (int i = 0; i < QQ_SET__COUNT; i++)
+		if (i != QQ_SET_WORKSPACE && i != QQ_SET_SSH_KEY && *s->val[i] != '\0' &&
+		    qq_facts_set(&last, qq_settings_table[i].fact, s->val[i], e) != 0)
+			goto out;
+	if ((ro.mkimage.builder != NULL &&
+	    qq_facts_set(&last, "builder", ro.mkimage.builder, e) != 0) ||
+	    (ro.mkimage.base != NULL && qq_facts_set(&last, "base", ro.mkimage.base, e) != 0))
+		goto out;
+	snprintf(path, sizeof(path), "%s/%s", ws.path, BOOT_FILE);
+	{
+		char *buf = NULL;
+		size_t len = 0;
+
+		if ((fp = open_memstream(&buf, &len)) != NULL) {
+			if (qq_facts_write(&last, fp, e) == 0 && fclose(fp) == 0)
+				(void)qq_file_write_atomic(path, buf, len, 0644, e);
+			else
+				fclose(fp);
+		}
+		free(buf);
+	}
+	rc = qq_guest_open(g, ws.path, e);
+out:
+	qq_facts_free(&f);
+	qq_facts_free(&last);
+	close(fd);
+	if (rc != 0)
+		e->status = QQ_EXEC_FAILED;
+	return rc;
+}
+
+/* The host's number for a guest's signal name ("SEGV"), 0 when unknown. */
+static int
+host_signal(const char *name)
+{
+	static const struct { const char *name; int sig; } sigs[] = {
+		{ "HUP", SIGHUP }, { "INT", SIGINT }, { "QUIT", SIGQUIT }, { "ILL", SIGILL },
+		{ "TRAP", SIGTRAP }, { "ABRT", SIGABRT }, { "IOT", SIGABRT }, { "BUS", SIGBUS },
+		{ "FPE", SIGFPE }, { "KILL", SIGKILL }, { "USR1", SIGUSR1 }, { "SEGV", SIGSEGV },
+		{ "USR2", SIGUSR2 }, { "PIPE", SIGPIPE }, { "ALRM", SIGALRM }, { "TERM", SIGTERM },
+		{ "SYS", SIGSYS }, { "XCPU", SIGXCPU }, { "XFSZ", SIGXFSZ },
+	};
+	size_t i;
+
+	if (strncmp(name, "SIG", 3) == 0)
+		name += 3;
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (strcmp(name, sigs[i].name) == 0)
+			return sigs[i].sig;
+	return 0;
+}
+
+/* Waits for the job, killing its guest group at the deadline or on a signal to us. */
+static int
+wait_job(struct qq_guest_conn *c, struct qq_guest_job *j, int timeout_s, int *timed_out,
+    int *sig, struct qq_err *e)
+{
+	struct pollfd pfd;
+	long long deadline = timeout_s > 0 ? qq_vm_now_ms() + timeout_s * 1000LL : 0,
+	    kill_deadline = 0, now;
+	struct qq_err ke;
+	int ms;
+
+	*timed_out = *sig = 0;
+	while (j->errfd != -1) {
+		now = qq_vm_now_ms();
+		if (!kill_deadline && (caught || (deadline && now >= deadline))) {
+			if (caught)
+				*sig = caught;
+			else
+				*timed_out = 1;
+			(void)qq_guest_job_kill(c, j, &ke);
+			kill_deadline = now + KILL_GRACE_MS;
+		}
+		if (kill_deadline && now >= kill_deadline) {
+			qq_guest_job_abandon(j);
+			break;
+		}
+		ms = kill_deadline ? (int)(kill_deadline - now) : deadline ? (int)(deadline - now) :
+		    -1;
+		pfd.fd = j->errfd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, ms) > 0)
+			(void)qq_guest_job_read(j);
+	}
+	return qq_guest_job_wait(j, e);
+}
+
+/*
+ * o's --file list followed by the lines of QQ_EXEC_FILES (each a --file
+ * value): the way to give a file to one test where the build system lets a
+ * test set its environment but not its wrapper's options (meson's test(env:)).
+ */
+static int
+env_files(const struct qq_exec_opts *o, struct qq_exec_opts *lo, char **buf, struct qq_err *e)
+{
+	const char *v = getenv("QQ_EXEC_FILES");
+	const char **list;
+	char *p, *line;
+	size_t n = 0;
+
+	*lo = *o;
+	lo->file = NULL;
+	lo->nfile = 0;
+	*buf = NULL;
+	if (v != NULL && (*buf = strdup(v)) == NULL)
+		return qq_err_sys(e, QQ_EXEC_FAILED, "unable to read QQ_EXEC_FILES");
+	for (p = *buf; p != NULL && *p != '\0'; p++)
+		n += *p == '\n';
+	if ((list = calloc(o->nfile + n + 2, sizeof(*list))) == NULL) {
+		free(*buf);
+		*buf = NULL;
+		return qq_err_sys(e, QQ_EXEC_FAILED, "unable to start");
+	}
+	if (o->nfile > 0)	/* memcpy from NULL is undefined even for 0 bytes */
+		memcpy(list, o->file, o->nfile * sizeof(*list));
+	lo->nfile = o->nfile;
+	for (p = *buf; p != NULL && (line = strsep(&p, "\n")) != NULL; )
+		if (*line != '\0')
+			list[lo->nfile++] = line;
+	lo->file = list;
+	return 0;
+}
+
+int
+qq_exec_run(struct qq_settings *s, const struct qq_exec_opts *o, char *const argv[],
+    struct qq_exec_result *r, struct qq_err *e)
+{
+	struct qq_guest g;
+	struct qq_guest_conn c;
+	struct qq_guest_job j;
+	struct item *items;
+	struct sigaction sa, old[3];
+	static const int sigs[3] = { SIGINT, SIGTERM, SIGHUP };
+	char ws[QQ_VALUE_MAX], bin[QQ_VALUE_MAX], *pre = NULL, *gargv[3], *colon;
+	struct qq_exec_opts lo;
+	char *envfiles = NULL;
+	size_t i, nitems;
+	int rc, timed_out = 0, sig = 0, infd, attempt;
+	off_t inpos;
+
+	memset(r, 0, sizeof(*r));
+	r->status = QQ_EXEC_FAILED;
+	caught = 0;
+	if ((rc = env_files(o, &lo, &envfiles, e)) != 0)
+		return rc;
+	o = &lo;
+	if ((rc = qq_exec_check(o, e)) != 0)
+		goto out0;
+	if ((rc = qq_settings_get(s, QQ_SET_WORKSPACE, NULL, e)) != 0 ||
+	    (rc = qq_file_abspath(s->val[QQ_SET_WORKSPACE], ws, sizeof(ws), e)) != 0) {
+		rc = e->status = QQ_EXEC_FAILED;
+		goto out0;
+	}
+	nitems = 1 + o->nfile;
+	if ((items = calloc(nitems, sizeof(*items))) == NULL) {
+		rc = qq_err_sys(e, QQ_EXEC_FAILED, "unable to start");
+		goto out0;
+	}
+	for (i = 0; i < nitems; i++)
+		items[i].fd = -1;
+	if ((rc = item_open(&items[0], argv[0], 1, e)) != 0)
+		goto out;
+	for (i = 1; i < nitems; i++) {
+		/* HOST[:GUEST], split at the last colon. */
+		strlcpy(bin, o->file[i - 1], sizeof(bin));
+		if ((colon = strrchr(bin, ':')) != NULL)
+			*colon = '\0';
+		if ((rc = item_open(&items[i], bin, 0, e)) != 0)
+			goto out;
+		strlcpy(items[i].guest, colon != NULL ? colon + 1 : items[i].name,
+		    sizeof(items[i].guest));
+	}
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < 3; i++)
+		sigaction(sigs[i], &sa, &old[i]);
+
+	if ((rc = qq_guest_open(&g, ws, e)) != 0) {
+		if (rc == QQ_EXIT_NO && o->boot)
+			rc = boot(s, o, argv[0], &g, e);
+		else if (rc == QQ_EXIT_NO)
+			strlcat(e->msg, " (start one with qq-run -d --wait-ssh, or give qq-exec "
+			    "--boot)", sizeof(e->msg));
+		if (rc != 0) {
+			rc = e->status = QQ_EXEC_FAILED;
+			goto restore;
+		}
+	}
+	if ((rc = qq_guest_master_open(&c, &g, e)) != 0) {
+		rc = e->status = QQ_EXEC_FAILED;
+		goto restore;
+	}
+	c.owned = 0;	/* the master stays for the next call; it ends with the VM */
+	for (i = 0; i < nitems && rc == 0; i++)
+		rc = store(&c, ws, &items[i], &r->stats, o->talk, e);
+	if (rc != 0)
+		goto restore;
+
+	{
+		char token[24];
+
+		snprintf(token, sizeof(token), "%08x%08x", arc4random(), arc4random());
+		if ((rc = script(o, items, nitems, argv, token, &pre, e)) != 0)
+			goto restore;
+	}
+	gargv[0] = "eval";
+	gargv[1] = pre;
+	gargv[2] = NULL;
+	infd = stdin_forwarded() ? STDIN_FILENO : -1;
+	/* A regular file can be read again; a pipe's bytes may be gone: no retry. */
+	inpos = infd == -1 ? 0 : lseek(infd, 0, SEEK_CUR);
+	for (attempt = 1;; attempt++) {
+		if (attempt > 1 && infd != -1 && lseek(infd, inpos, SEEK_SET) == -1)
+			break;
+		if ((rc = qq_guest_job_start(&c, gargv, infd, STDOUT_FILENO, STDERR_FILENO, &j,
+		    e)) != 0) {
+			e->status = rc = QQ_EXEC_FAILED;
+			goto restore;
+		}
+		rc = wait_job(&c, &j, o->timeout_s, &timed_out, &sig, e);
+		if (rc == 0 || sig || timed_out || (infd != -1 && inpos == -1) ||
+		    !refused(&j, attempt))
+			break;
+	}
+	if (sig != 0) {
+		rc = qq_err_set(e, 128 + sig, "interrupted by signal %d; the command was killed in "
+		    "the guest", sig);
+		r->status = 128 + sig;
+	} else if (timed_out) {
+		rc = 0;
+		r->status = QQ_RESULT_TIMEOUT;
+		r->timed_out = 1;
+	} else if (rc != 0) {
+		e->status = QQ_EXEC_FAILED;
+	} else {
+		r->status = j.status;
+		if (j.status > 128)
+			r->host_signal = host_signal(j.signame);
+		strlcpy(r->signame, j.signame, sizeof(r->signame));
+	}
+restore:
+	for (i = 0; i < 3; i++)
+		sigaction(sigs[i], &old[i], NULL);
+out:
+	for (i = 0; i < nitems; i++) {
+		if (items[i].fd != -1)
+			close(items[i].fd);
+	}
+	free(items);
+	free(pre);
+out0:
+	free((void *)lo.file);
+	free(envfiles);
+	return rc;
+}
+
+void
+qq_exec_die(const struct qq_exec_result *r)
+{
+	struct sigaction dfl;
+	struct rlimit nocore = { 0, 0 };
+	sigset_t set;
+
+	if (r->host_signal > 0 && r->status > 128) {
+		/*
+		 * Die as the binary died, as qemu-user does: ctest reports
+		 * "Exception: SegFault" and meson "killed by signal 11 SIGSEGV",
+		 * as for the host build, and a shell still sees 128+N. No core:
+		 * the crash was the guest's, not ours.
+		 */
+		(void)setrlimit(RLIMIT_CORE, &nocore);
+		memset(&dfl, 0, sizeof(dfl));
+		dfl.sa_handler = SIG_DFL;
+		sigemptyset(&dfl.sa_mask);
+		sigaction(r->host_signal, &dfl, NULL);
+		sigemptyset(&set);
+		sigaddset(&set, r->host_signal);
+		sigprocmask(SIG_UNBLOCK, &set, NULL);
+		fflush(NULL);
+		raise(r->host_signal);
+	}
+}
+
+/* Appends arg to a list of borrowed strings. */
+static int
+push(const char *const **list, size_t *n, const char *arg, struct qq_err *e)
+{
+	const char **v;
+
+	if ((v = reallocarray((void *)*list, *n + 1, sizeof(*v))) == NULL)
+		return qq_err_sys(e, QQ_EXEC_FAILED, "unable to store %s", arg);
+	v[(*n)++] = arg;
+	*list = v;
+	return 0;
+}
+
+int
+qq_exec_option(struct qq_exec_opts *o, int ch, const char *arg, struct qq_err *e)
+{
+	int rc;
+
+	switch (ch) {
+	case QQ_EXEC_OPT_FILE: return push(&o->file, &o->nfile, arg, e);
+	case QQ_EXEC_OPT_ENV: return push(&o->env, &o->nenv, arg, e);
+	case QQ_EXEC_OPT_CWD: o->cwd = arg; return 0;
+	case QQ_EXEC_OPT_TIMEOUT:
+		if ((rc = qq_cli_number("timeout", arg, 1, 86400 * 7, "seconds", &o->timeout_s,
+		    e)) != 0)
+			e->status = QQ_EXEC_FAILED;
+		return rc != 0 ? QQ_EXEC_FAILED : 0;
+	case QQ_EXEC_OPT_BOOT: o->boot = 1; return 0;
+	case QQ_EXEC_OPT_BUILDER: o->builder = arg; return 0;
+	case QQ_EXEC_OPT_BASE: o->base = arg; return 0;
+	}
+	return qq_err_set(e, QQ_EXIT_USAGE, "unknown option");
+}
+
+void
+qq_exec_free(struct qq_exec_opts *o)
+{
+	free((void *)o->file);
+	free((void *)o->env);
+	o->file = o->env = NULL;
+	o->nfile = o->nenv = 0;
+}

@@ -1,0 +1,559 @@
+/* guest_run.c: commands in the guest over one OpenSSH ControlMaster per workspace, each in its own process group. */
+#include "config.h"
+
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "qq.h"
+
+extern char **environ;
+
+#define CTL_NAME	"ssh.ctl"
+#define MASTER_LOG	"ssh-master.log"
+#define MASTER_LOCK	"ssh.lock"	/* flock(2): one master starter at a time */
+
+int
+qq_guest_ctl_path(const char *ws, char *out, size_t outsz, struct qq_err *e)
+{
+	char dir[64];
+
+	/*
+	 * ssh binds "PATH.XXXXXXXXXXXXXXXX" before renaming it to PATH
+	 * (mux.c, muxserver_listen), so the socket must fit with 17 more
+	 * bytes; and ssh_config parses the value: blanks split it, quotes and
+	 * backslashes are syntax, '%' starts a token (ssh_config(5), TOKENS).
+	 * A deep or oddly named workspace's socket goes where its QMP socket goes.
+	 */
+	if (strpbrk(ws, " \t\"'\\%#") == NULL &&
+	    (size_t)snprintf(out, outsz, "%s/%s", ws, CTL_NAME) < outsz &&
+	    strlen(out) <= QQ_SUN_PATH_MAX - 17)
+		return 0;
+	if (qq_vm_qmp_dir(ws, dir, sizeof(dir)) == -1 ||
+	    (size_t)snprintf(out, outsz, "%s/%s", dir, CTL_NAME) >= outsz)
+		return qq_err_set(e, QQ_EXIT_RUNTIME, "unable to name the SSH control socket");
+	return qq_vm_dir_private(dir, e);
+}
+
+/* Runs argv with stdin, stdout and stderr on /dev/null and waits; the exit status, or -1. */
+static int
+run_quiet(char *const argv[])
+{
+	posix_spawn_file_actions_t fa;
+	pid_t pid;
+	int ws, rc;
+
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+	rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (rc != 0)
+		return -1;
+	while (waitpid(pid, &ws, 0) == -1)
+		if (errno != EINTR)
+			return -1;
+	return qq_err_wstatus(ws);
+}
+
+/* "ssh [qq's options] -o ControlPath=CTL [extra...] root@127.0.0.1 [cmd]". */
+static int
+ctl_argv(struct qq_guest_argv *a, const struct qq_guest_conn *c, const char *const extra[],
+    char *const cmd[], struct qq_err *e)
+{
+	char opt[QQ_VALUE_MAX + 32];
+
+	memset(a, 0, sizeof(*a));
+	if (qq_guest_argv_init(a, &c->g, QQ_GUEST_BATCH | QQ_GUEST_QUIET, e) != 0)
+		goto fail;
+	snprintf(opt, sizeof(opt), "ControlPath=%s", c->ctl);
+	if (qq_guest_argv_opt(a, opt, e) != 0)
+		goto fail;
+	for (; extra != NULL && *extra != NULL; extra++)
+		if (qq_guest_argv_add(a, *extra, e) != 0)
+			goto fail;
+	if (qq_guest_argv_finish(a, cmd, e) != 0)
+		goto fail;
+	return 0;
+fail:
+	qq_guest_argv_free(a);
+	return e->status;
+}
+
+/* Asks a master on c->ctl whether it runs (ssh -O check); 1 yes, 0 no. */
+static int
+master_alive(const struct qq_guest_conn *c)
+{
+	static const char *const check[] = { "-O", "check", NULL };
+	struct qq_guest_argv a;
+	struct qq_err e;
+	struct stat st;
+	int rc;
+
+	if (lstat(c->ctl, &st) == -1 || !S_ISSOCK(st.st_mode))
+		return 0;
+	if (ctl_argv(&a, c, check, NULL, &e) != 0)
+		return 0;
+	rc = run_quiet(a.argv);
+	qq_guest_argv_free(&a);
+	return rc == 0;
+}
+
+static int master_start(struct qq_guest_conn *, const struct qq_guest *, struct qq_err *);
+
+int
+qq_guest_master_open(struct qq_guest_conn *c, const struct qq_guest *g, struct qq_err *e)
+{
+	char lock[QQ_VALUE_MAX + 16];
+	int rc, lockfd;
+
+	memset(c, 0, sizeof(*c));
+	c->g = *g;
+	if (*g->ws == '\0')
+		return qq_err_set(e, QQ_EXIT_INPUT, "running commands in the guest needs a workspace");
+	if (qq_guest_ctl_path(g->ws, c->ctl, sizeof(c->ctl), e) != 0 ||
+	    qq_file_join(c->log, sizeof(c->log), g->ws, MASTER_LOG, e) != 0)
+		return e->status;
+	/*
+	 * One starter at a time (qq-exec under ctest -j runs many at once):
+	 * without the lock a second caller would unlink the first's fresh
+	 * socket and start a master of its own, orphaning the first.
+	 */
+	if (qq_file_join(lock, sizeof(lock), g->ws, MASTER_LOCK, e) != 0)
+		return e->status;
+	if ((lockfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644)) == -1)
+		return qq_err_sys(e, QQ_EXIT_RUNTIME, "unable to open %s", lock);
+	while (flock(lockfd, LOCK_EX) == -1)
+		if (errno != EINTR) {
+			close(lockfd);
+			return qq_err_sys(e, QQ_EXIT_RUNTIME, "unable to lock %s", lock);
+		}
+	rc = master_start(c, g, e);
+	close(lockfd);
+	return rc;
+}
+
+/* Under the lock: the running master, or a new one. */
+static int
+master_start(struct qq_guest_conn *c, const struct qq_guest *g, struct qq_err *e)
+{
+	/*
+	 * -f: ssh forks into the background once logged in, so its exit says the
+	 * master is ready (ssh(1)); -N: no command; ServerAlive notices a guest
+	 * that hangs without closing the connection. Its log goes to a file
+	 * (-E): a master holding our stderr would keep a caller's pipe open.
+	 */
+	static const char *const master[] = { "-M", "-N", "-f", "-o", "ControlPersist=no",
+	    "-o", "ServerAliveInterval=15", "-o", "ServerAliveCountMax=4", "-E", NULL, NULL };
+	const char *extra[sizeof(master) / sizeof(master[0])];
+	struct qq_guest_argv a;
+	char *log = NULL, line[QQ_ERR_MAX];
+	size_t i, len;
+	int rc;
+
+	if (master_alive(c))
+		return 0;	/* another run's master: use it, leave it */
+	(void)unlink(c->ctl);	/* a dead master's socket (only ever a socket of ours here) */
+	(void)unlink(c->log);
+	for (i = 0; master[i] != NULL; i++)
+		extra[i] = master[i];
+	extra[i++] = c->log;
+	extra[i] = NULL;
+	if ((rc = ctl_argv(&a, c, extra, NULL, e)) != 0)
+		return rc;
+	rc = run_quiet(a.argv);
+	qq_guest_argv_free(&a);
+	if (rc == 0 && master_alive(c)) {
+		c->owned = 1;
+		return 0;
+	}
+	line[0] = '\0';
+	if (qq_file_read(c->log, 1 << 20, &log, &len, e) == 0) {
+		while (len > 0 && log[len - 1] == '\n')
+			log[--len] = '\0';
+		strlcpy(line, strrchr(log, '\n') ? strrchr(log, '\n') + 1 : log, sizeof(line));
+		free(log);
+	}
+	return qq_err_set(e, QQ_EXIT_RUNTIME, "unable to open the SSH connection to the guest on "
+	    "port %d%s%s", g->port, *line ? ": " : "", line);
+}
+
+void
+qq_guest_master_close(struct qq_guest_conn *c)
+{
+	static const char *const ex[] = { "-O", "exit", NULL };
+	struct qq_guest_argv a;
+	struct qq_err e;
+
+	if (!c->owned)
+		return;
+	if (ctl_argv(&a, c, ex, NULL, &e) == 0) {
+		(void)run_quiet(a.argv);
+		qq_guest_argv_free(&a);
+	}
+	c->owned = 0;
+	(void)unlink(c->log);
+}
+
+/* A growing string; err is set once an allocation failed. */
+struct sbuf {
+	char	*p;
+	size_t	 len, cap;
+	int	 err;
+};
+
+static void
+sb_add(struct sbuf *b, const char *s)
+{
+	size_t n = strlen(s);
+	char *np;
+
+	if (b->err)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		b->cap = (b->len + n + 1) * 2;
+		if ((np = realloc(b->p, b->cap)) == NULL) {
+			b->err = 1;
+			return;
+		}
+		b->p = np;
+	}
+	memcpy(b->p + b->len, s, n + 1);
+	b->len += n;
+}
+
+/* Appends s single-quoted for the guest's sh (' becomes '\''). */
+static void
+sb_sq(struct sbuf *b, const char *s)
+{
+	char one[2] = { 0, 0 };
+
+	sb_add(b, "'");
+	for (; *s != '\0'; s++) {
+		one[0] = *s;
+		sb_add(b, *s == '\'' ? "'\\''" : one);
+	}
+	sb_add(b, "'");
+}
+
+int
+qq_guest_script(const char *token, char *const argv[], int stdin_null, char **out,
+    struct qq_err *e)
+{
+	/*
+	 * POSIX sh, for busybox ash and QNX's ksh (pdksh) alike. The command runs
+	 * in a process group of its own, so that a timeout can kill it and all it
+	 * started without touching sshd (dropbear runs a session's command in
+	 * its own process group, OpenSSH in a new session: neither is ours to
+	 * kill): with setsid(1) where the guest has it (busybox, util-linux),
+	 * else with the shell's job control (set -m: background jobs get their
+	 * own process group; QNX's ksh is pdksh, whose monitor option works
+	 * without a terminal). Under setsid it runs in the foreground: a shell
+	 * without job control starts background commands with SIGINT and
+	 * SIGQUIT ignored (POSIX sh 2.11). Protocol on stderr: first
+	 * "TOKEN p PGID", last "\nTOKEN x STATUS [SIGNAME]" with the name from
+	 * the guest's own kill -l (signal numbers differ between QNX and Linux).
+	 * At the end the whole group is killed: nothing the command left
+	 * running keeps the session open.
+	 */
+	const char *in = stdin_null ? " </dev/null" : "";
+	struct sbuf body = { 0 }, b = { 0 };
+	size_t i;
+
+	sb_add(&body, "t=$1; shift; printf '%s p %d\\n' $t $$ >&2; \"$@\"");
+	sb_add(&body, in);
+	sb_add(&body, "; s=$?; n=; [ $s -gt 128 ] && n=$(kill -l $s 2>/dev/null); "
+	    "printf '\\n%s x %d %s\\n' $t $s \"$n\" >&2; kill -9 0");
+	sb_add(&b, "if command -v setsid >/dev/null 2>&1; then exec setsid sh -c ");
+	sb_sq(&b, body.err ? "" : body.p);
+	sb_add(&b, " sh ");
+	sb_sq(&b, token);
+	for (i = 0; argv[i] != NULL; i++) {
+		sb_add(&b, " ");
+		sb_sq(&b, argv[i]);
+	}
+	sb_add(&b, "; fi; set -m 2>/dev/null; set --");
+	for (i = 0; argv[i] != NULL; i++) {
+		sb_add(&b, " ");
+		sb_sq(&b, argv[i]);
+	}
+	sb_add(&b, "; \"$@\"");
+	sb_add(&b, in);
+	sb_add(&b, " & p=$!; printf '%s p %d\\n' ");
+	sb_sq(&b, token);
+	sb_add(&b, " $p >&2; wait $p; s=$?; n=; [ $s -gt 128 ] && n=$(kill -l $s 2>/dev/null); "
+	    "kill -9 -$p 2>/dev/null; printf '\\n%s x %d %s\\n' ");
+	sb_sq(&b, token);
+	sb_add(&b, " $s \"$n\" >&2");
+	free(body.p);
+	if (b.err || body.err) {
+		free(b.p);
+		return qq_err_set(e, QQ_EXIT_RUNTIME, "unable to build the guest command: out of memory");
+	}
+	*out = b.p;
+	return 0;
+}
+
+int
+qq_guest_job_start(struct qq_guest_conn *c, char *const argv[], int infd, int outfd, int errfd,
+    struct qq_guest_job *j, struct qq_err *e)
+{
+	static const char *const client[] = { "-T", "-o", "ControlMaster=no", NULL };
+	posix_spawn_file_actions_t fa;
+	struct qq_guest_argv a;
+	char *script = NULL, *cmd[2];
+	int p[2] = { -1, -1 }, rc;
+
+	memset(j, 0, sizeof(*j));
+	j->errfd = -1;
+	j->errout = errfd;
+	j->status = -1;
+	/* A per-command token: a command's own output cannot end like the trailer by chance. */
+	snprintf(j->token, sizeof(j->token), "qq-%08x%08x", arc4random(), arc4random());
+	if ((rc = qq_guest_script(j->token, argv, infd == -1, &script, e)) != 0)
+		return rc;
+	cmd[0] = script;
+	cmd[1] = NULL;
+	if ((rc = ctl_argv(&a, c, client, cmd, e)) != 0) {
+		free(script);
+		return rc;
+	}
+	if (pipe2(p, O_CLOEXEC) == -1) {
+		rc = qq_err_sys(e, QQ_EXIT_RUNTIME, "unable to start ssh");
+		goto out;
+	}
+	posix_spawn_file_actions_init(&fa);
+	if (infd == -1)
+		posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+	else
+		posix_spawn_file_actions_adddup2(&fa, infd, STDIN_FILENO);
+	posix_spawn_file_actions_adddup2(&fa, outfd, STDOUT_FILENO);
+	posix_spawn_file_actions_adddup2(&fa, p[1], STDERR_FILENO);
+	rc = posix_spawnp(&j->pid, a.argv[0], &fa, NULL, a.argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(p[1]);
+	if (rc != 0) {
+		errno = rc;
+		close(p[0]);
+		j->pid = 0;
+		rc = qq_err_sys(e, rc == ENOENT ? QQ_EXIT_NOTFOUND : QQ_EXIT_RUNTIME,
+		    "unable to run %s", a.argv[0]);
+		goto out;
+	}
+	j->errfd = p[0];
+	j->t0_us = qq_vm_now_us();
+out:
+	qq_guest_argv_free(&a);
+	free(script);
+	return rc;
+}
+
+static void
+put(struct qq_guest_job *j, const char *buf, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0 && j->werr == 0) {
+		if ((n = write(j->errout, buf, len)) == -1) {
+			if (errno != EINTR)
+				j->werr = errno;
+			continue;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
+/* Output after the header: everything but the last bytes, which may be the trailer. */
+static void
+body(struct qq_guest_job *j, const char *buf, size_t len)
+{
+	size_t keep = sizeof(j->hold), out;
+
+	if (len >= keep) {
+		put(j, j->hold, j->holdlen);
+		put(j, buf, len - keep);
+		memcpy(j->hold, buf + len - keep, keep);
+		j->holdlen = keep;
+		return;
+	}
+	if (j->holdlen + len > keep) {
+		out = j->holdlen + len - keep;
+		put(j, j->hold, out);
+		memmove(j->hold, j->hold + out, j->holdlen - out);
+		j->holdlen -= out;
+	}
+	memcpy(j->hold + j->holdlen, buf, len);
+	j->holdlen += len;
+}
+
+/* Before the header: ssh's own words pass through; the header line gives the process group. */
+static size_t
+head(struct qq_guest_job *j, const char *buf, size_t len)
+{
+	size_t i, tl = strlen(j->token);
+	char *end;
+	long pg;
+
+	for (i = 0; i < len && !j->head; i++) {
+		if (buf[i] != '\n' && j->linelen < sizeof(j->line) - 1) {
+			j->line[j->linelen++] = buf[i];
+			continue;
+		}
+		j->line[j->linelen] = '\0';
+		if (buf[i] == '\n' && strncmp(j->line, j->token, tl) == 0 &&
+		    strncmp(j->line + tl, " p ", 3) == 0) {
+			pg = strtol(j->line + tl + 3, &end, 10);
+			if (*end == '\0' && pg > 1)
+				j->pgid = pg;
+			j->head = 1;
+		} else {
+			put(j, j->line, j->linelen);
+			if (buf[i] == '\n')
+				put(j, "\n", 1);
+			else
+				put(j, buf + i, 1);
+		}
+		j->linelen = 0;
+	}
+	return i;
+}
+
+int
+qq_guest_job_read(struct qq_guest_job *j)
+{
+	char buf[65536];
+	ssize_t n;
+	size_t used;
+
+	if (j->errfd == -1)
+		return 0;
+	if ((n = read(j->errfd, buf, sizeof(buf))) == -1 && (errno == EINTR || errno == EAGAIN))
+		return 1;
+	if (n <= 0) {
+		close(j->errfd);
+		j->errfd = -1;
+		return 0;
+	}
+	used = j->head ? 0 : head(j, buf, (size_t)n);
+	if ((size_t)n > used)
+		body(j, buf + used, (size_t)n - used);
+	return 1;
+}
+
+/* At the end: strips and parses the trailer "\nTOKEN x STATUS [NAME]\n" from the held bytes. */
+static void
+trailer(struct qq_guest_job *j)
+{
+	char want[64], t[sizeof(j->hold) + 1], *p, *end, *name;
+	size_t wl, i;
+	long st;
+
+	if (!j->head) {
+		put(j, j->line, j->linelen);
+		j->linelen = 0;
+	}
+	wl = (size_t)snprintf(want, sizeof(want), "\n%s x ", j->token);
+	for (i = j->holdlen; i-- > 0; ) {
+		p = j->hold + i;
+		if (j->holdlen - i < wl || memcmp(p, want, wl) != 0)
+			continue;
+		if (j->hold[j->holdlen - 1] != '\n')
+			break;
+		memcpy(t, p + wl, j->holdlen - i - wl - 1);
+		t[j->holdlen - i - wl - 1] = '\0';
+		st = strtol(t, &end, 10);
+		if (end == t || st < 0 || st > 255 || (*end != ' ' && *end != '\0'))
+			break;
+		name = *end == ' ' ? end + 1 : end;
+		strlcpy(j->signame, name, sizeof(j->signame));
+		j->status = (int)st;
+		put(j, j->hold, i);
+		j->holdlen = 0;
+		return;
+	}
+	put(j, j->hold, j->holdlen);
+	j->holdlen = 0;
+}
+
+int
+qq_guest_job_wait(struct qq_guest_job *j, struct qq_err *e)
+{
+	int ws = 0;
+
+	while (qq_guest_job_read(j) == 1)
+		;
+	if (j->pid > 0)
+		while (waitpid(j->pid, &ws, 0) == -1)
+			if (errno != EINTR) {
+				ws = 255 << 8;
+				break;
+			}
+	j->pid = 0;
+	j->us = qq_vm_now_us() - j->t0_us;
+	trailer(j);
+	if (j->werr != 0) {
+		errno = j->werr;
+		return qq_err_sys(e, QQ_EXIT_RUNTIME, "unable to keep the command's output");
+	}
+	if (j->status == -1)
+		return qq_err_set(e, QQ_EXIT_RUNTIME, "the SSH session ended without the "
+		    "command's status (ssh exited %d): the guest or the connection was lost",
+		    qq_err_wstatus(ws));
+	return 0;
+}
+
+int
+qq_guest_job_kill(struct qq_guest_conn *c, struct qq_guest_job *j, struct qq_err *e)
+{
+	static const char *const client[] = { "-T", "-o", "ControlMaster=no", NULL };
+	struct qq_guest_argv a;
+	char cmd[128], *argv[2] = { cmd, NULL };
+	int rc;
+
+	if (j->pgid <= 1) {
+		/* Not started in the guest yet: end our side; the session's close ends it. */
+		if (j->pid > 0)
+			kill(j->pid, SIGTERM);
+		return qq_err_set(e, QQ_EXIT_RUNTIME, "the command's process group is unknown");
+	}
+	/* The group, or (no job control after all) at least the command itself. */
+	snprintf(cmd, sizeof(cmd), "kill -9 -%ld 2>/dev/null || kill -9 %ld", j->pgid, j->pgid);
+	if ((rc = ctl_argv(&a, c, client, argv, e)) != 0)
+		return rc;
+	rc = run_quiet(a.argv);
+	qq_guest_argv_free(&a);
+	if (rc != 0)
+		return qq_err_set(e, QQ_EXIT_RUNTIME, "unable to kill process group %ld in the "
+		    "guest (ssh exited %d)", j->pgid, rc);
+	return 0;
+}
+
+void
+qq_guest_job_abandon(struct qq_guest_job *j)
+{
+	int ws;
+
+	if (j->errfd != -1) {
+		close(j->errfd);
+		j->errfd = -1;
+	}
+	if (j->pid > 0) {
+		kill(j->pid, SIGKILL);
+		while (waitpid(j->pid, &ws, 0) == -1 && errno == EINTR)
+			;
+		j->pid = 0;
+	}
+}

@@ -1,0 +1,426 @@
+/* test.c: qq-test: the staged tests run in the guest, N at a time over one connection, reported as TAP and JUnit. */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "qq.h"
+
+/* After the kill at a timeout, how long the session may take to end before we give up on it. */
+#define KILL_GRACE_US	(30LL * 1000000)
+
+struct slot {
+	struct qq_guest_job	 j;
+	size_t			 idx;
+	int			 active;
+	int			 outfd, errfd;
+	long long		 deadline_us;
+	long long		 kill_deadline_us;
+	int			 timed_out;
+};
+
+struct runner {
+	const struct qq_test_opts	*o;
+	struct qq_test_plan		 plan;
+	struct qq_result		*res;
+	char				*done;
+	char				 resdir[QQ_VALUE_MAX];
+	char				 junit[QQ_VALUE_MAX];
+	size_t				 reported;
+	int				 failed;	/* the runner failed: start nothing more */
+	struct qq_err			 ferr;		/* why */
+};
+
+/* A whole number from an environment variable, if set; a bad one is bad input naming it. */
+static int
+env_number(const char *name, long long lo, long long hi, int *out, int *set, struct qq_err *e)
+{
+	const char *v = getenv(name), *errstr;
+
+	*set = 0;
+	if (v == NULL || *v == '\0')
+		return 0;
+	*out = (int)strtonum(v, lo, hi, &errstr);
+	if (errstr != NULL)
+		return qq_err_set(e, QQ_EXIT_INPUT, "bad %s \"%.100s\": expected a number from %lld "
+		    "to %lld", name, v, lo, hi);
+	*set = 1;
+	return 0;
+}
+
+/*
+ * Bazel's test protocol (bazel.build/reference/test-encyclopedia): shard
+ * variables, the JUnit file, the undeclared outputs directory, the test
+ * filter and the private temporary directory.
+ */
+static int
+bazel(struct runner *r, struct qq_test_select *sel, struct qq_err *e)
+{
+	const char *v;
+	int fd, have_total, have_index;
+
+	if (env_number("TEST_TOTAL_SHARDS", 0, 1000000, &sel->shard_total, &have_total, e) != 0 ||
+	    env_number("TEST_SHARD_INDEX", 0, 999999, &sel->shard_index, &have_index, e) != 0)
+		return e->status;
+	if (have_index && !have_total)
+		return qq_err_set(e, QQ_EXIT_INPUT, "TEST_SHARD_INDEX is set without TEST_TOTAL_SHARDS");
+	if (have_total && sel->shard_total > 0 && (v = getenv("TEST_SHARD_STATUS_FILE")) != NULL &&
+	    *v != '\0') {
+		/* "The test runner should touch this file to indicate it supports sharding." */
+		if ((fd = open(v, O_WRONLY | O_CREAT | O_CLOEXEC, 0644)) == -1)
+			return qq_err_sys(e, QQ_EXIT_RUNTIME, "unable to touch TEST_SHARD_STATUS_FILE "
+			    "%s", v);
+		close(fd);
+	}
+	if (sel->filter == NULL && (v = getenv("TESTBRIDGE_TEST_ONLY")) != NULL && *v != '\0')
+		sel->filter = v;	/* bazel test --test_filter */
+	if (r->junit[0] == '\0' && (v = getenv("XML_OUTPUT_FILE")) != NULL && *v != '\0' &&
+	    strlcpy(r->junit, v, sizeof(r->junit)) >= sizeof(r->junit))
+		return qq_err_set(e, QQ_EXIT_INPUT, "XML_OUTPUT_FILE too long");
+	if ((v = getenv("TEST_UNDECLARED_OUTPUTS_DIR")) != NULL && *v != '\0' &&
+	    strlcpy(r->resdir, v, sizeof(r->resdir)) >= sizeof(r->resdir))
+		return qq_err_set(e, QQ_EXIT_INPUT, "TEST_UNDECLARED_OUTPUTS_DIR too long");
+	if ((v = getenv("TEST_TMPDIR")) != NULL && *v != '\0')
+		setenv("TMPDIR", v, 1);	/* ssh and everything else we start keep their files there */
+	return 0;
+}
+
+/* 1 when the VM runs under KVM: the accel fact, else QEMU's own command line. */
+static int
+under_kvm(const struct qq_facts *f, pid_t pid)
+{
+	const char *a = qq_facts_get(f, "accel");
+	char path[64], *buf = NULL, *p;
+	size_t len;
+	struct qq_err ignored;
+	int kvm = 0;
+
+	if (a != NULL)
+		return strcmp(a, "kvm") == 0;
+	snprintf(path, sizeof(path), "/proc/%ld/cmdline", (long)pid);
+	if (pid <= 0 || qq_file_read(path, 1 << 20, &buf, &len, &ignored) != 0)
+		return 0;
+	for (p = buf; p < buf + len; p += strlen(p) + 1)
+		if (strcmp(p, "-accel") == 0 && p + strlen(p) + 1 < buf + len &&
+		    strncmp(p + strlen(p) + 1, "kvm", 3) == 0)
+			kvm = 1;
+	free(buf);
+	return kvm;
+}
+
+/* Writes the TAP lines (and progress) of every finished test whose predecessors are reported. */
+static int
+report(struct runner *r, struct qq_err *e)
+{
+	char words[QQ_ERR_MAX];
+	int rc;
+
+	while (r->reported < r->plan.n && r->done[r->reported]) {
+		size_t i = r->reported++;
+
+		if ((rc = qq_tap_result(r->o->tap, i + 1, &r->plan.v[i], &r->res[i], r->resdir, e))
+		    != 0)
+			return rc;
+		if (r->o->talk != NULL) {
+			qq_result_describe(&r->res[i], words, sizeof(words));
+			fprintf(r->o->talk, "qq-test: [%zu/%zu] %s: %s (%.1f ms)\n", i + 1,
+			    r->plan.n, r->plan.v[i].name, words, r->res[i].us / 1000.0);
+		}
+	}
+	return 0;
+}
+
+static void
+runner_fail(struct runner *r, const struct qq_err *e)
+{
+	if (!r->failed)
+		r->ferr = *e;
+	r->failed = 1;
+}
+
+static int
+open_result(const struct runner *r, size_t i, const char *ext, struct qq_err *e)
+{
+	char path[QQ_VALUE_MAX * 2];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s.%s", r->resdir, r->plan.v[i].stem, ext);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) == -1)
+		qq_err_sys(e, QQ_EXIT_RUNTIME, "unable to write %s", path);
+	return fd;
+}
+
+static void
+start(struct runner *r, struct qq_guest_conn *c, struct slot *sl, size_t i, int timeout_s)
+{
+	char *argv[2] = { r->plan.v[i].guest, NULL };
+	struct qq_err e;
+
+	memset(sl, 0, sizeof(*sl));
+	sl->idx = i;
+	sl->outfd = sl->errfd = -1;
+	if ((sl->outfd = open_result(r, i, "out", &e)) == -1 ||
+	    (sl->errfd = open_result(r, i, "err", &e)) == -1 ||
+	    qq_guest_job_start(c, argv, -1, sl->outfd, sl->errfd, &sl->j, &e) != 0) {
+		if (sl->outfd != -1)
+			close(sl->outfd);
+		if (sl->errfd != -1)
+			close(sl->errfd);
+		runner_fail(r, &e);
+		return;
+	}
+	sl->active = 1;
+	sl->deadline_us = sl->j.t0_us + timeout_s * 1000000LL;
+}
+
+/* The job of sl ended (or was given up on): its result. */
+static void
+finish(struct runner *r, struct slot *sl, int abandoned)
+{
+	struct qq_result *res = &r->res[sl->idx];
+	struct qq_err e;
+	int rc;
+
+	if (abandoned) {
+		/* Its session did not end after the kill (or the run stopped): our side ends it. */
+		qq_guest_job_abandon(&sl->j);
+		rc = 0;
+		sl->j.status = 128 + 9;
+		sl->j.us = qq_vm_now_us() - sl->j.t0_us;
+		if (!sl->timed_out) {
+			rc = qq_err_set(&e, QQ_EXIT_RUNTIME, "the run stopped before the test ended");
+			sl->j.status = -1;
+		}
+	} else
+		rc = qq_guest_job_wait(&sl->j, &e);
+	if (rc != 0 && !sl->timed_out) {
+		/* No status: the guest or the connection is gone; this test did not complete. */
+		runner_fail(r, &e);
+		qq_result_notrun(res, e.msg);
+	} else {
+		qq_result_set(res, sl->j.status, sl->timed_out, sl->j.signame);
+		res->us = sl->j.us;
+	}
+	close(sl->outfd);
+	close(sl->errfd);
+	sl->active = 0;
+	r->done[sl->idx] = 1;
+}
+
+static int
+run_all(struct runner *r, struct qq_guest_conn *c, int jobs, int timeout_s, struct qq_err *e)
+{
+	struct slot *slots;
+	struct pollfd *pfd;
+	size_t next = 0, i;
+	int running = 0, k, rc = 0;
+	long long now, wait_us;
+
+	if ((slots = calloc((size_t)jobs, sizeof(*slots))) == NULL ||
+	    (pfd = calloc((size_t)jobs, sizeof(*pfd))) == NULL) {
+		free(slots);
+		return qq_err_sys(e, QQ_EXIT_RUNTIME, "unable to run the tests");
+	}
+	for (;;) {
+		for (k = 0; k < jobs && !r->failed && next < r->plan.n; k++)
+			if (!slots[k].active) {
+				start(r, c, &slots[k], next++, timeout_s);
+				running += slots[k].active;
+			}
+		if (running == 0)
+			break;
+		now = qq_vm_now_us();
+		wait_us = 3600LL * 1000000;
+		for (k = 0; k < jobs; k++) {
+			long long d;
+
+			pfd[k].fd = slots[k].active ? slots[k].j.errfd : -1;
+			pfd[k].events = POLLIN;
+			pfd[k].revents = 0;
+			if (!slots[k].active)
+				continue;
+			d = (slots[k].timed_out ? slots[k].kill_deadline_us : slots[k].deadline_us)
+			    - now;
+			if (d < wait_us)
+				wait_us = d < 0 ? 0 : d;
+		}
+		if (poll(pfd, (nfds_t)jobs, (int)((wait_us + 999) / 1000)) == -1 && errno != EINTR) {
+			rc = qq_err_sys(e, QQ_EXIT_RUNTIME, "unable to wait for the tests");
+			break;
+		}
+		now = qq_vm_now_us();
+		for (k = 0; k < jobs; k++) {
+			struct slot *sl = &slots[k];
+
+			if (!sl->active)
+				continue;
+			if (pfd[k].revents != 0 && qq_guest_job_read(&sl->j) == 0) {
+				finish(r, sl, 0);
+				running--;
+				continue;
+			}
+			if (!sl->timed_out && now >= sl->deadline_us) {
+				struct qq_err ke;
+
+				/* Kill the test's whole group in the guest; its session then ends. */
+				sl->timed_out = 1;
+				sl->kill_deadline_us = now + KILL_GRACE_US;
+				if (qq_guest_job_kill(c, &sl->j, &ke) != 0)
+					sl->kill_deadline_us = now;
+			} else if (sl->timed_out && now >= sl->kill_deadline_us) {
+				finish(r, sl, 1);
+				running--;
+			}
+		}
+		if ((rc = report(r, e)) != 0)
+			break;
+	}
+	for (k = 0; k < jobs; k++)
+		if (slots[k].active)
+			finish(r, &slots[k], 1);
+	for (i = 0; i < r->plan.n; i++)
+		if (!r->done[i]) {
+			qq_result_notrun(&r->res[i], r->failed ? r->ferr.msg : "the run stopped");
+			r->done[i] = 1;
+		}
+	free(slots);
+	free(pfd);
+	return rc;
+}
+
+int
+qq_test_run(struct qq_settings *s, const struct qq_facts *f, const struct qq_test_opts *o,
+    struct qq_test_summary *sum, struct qq_err *e)
+{
+	struct runner r;
+	struct qq_test_select sel = o->sel;
+	struct qq_guest_conn c;
+	struct qq_guest g;
+	struct qq_junit j;
+	char suite[64];
+	const char *ws;
+	long long t0 = qq_vm_now_us();
+	time_t start = time(NULL);
+	int rc, timeout_s, master = 0;
+	size_t i;
+
+	memset(&r, 0, sizeof(r));
+	memset(sum, 0, sizeof(*sum));
+	memset(&g, 0, sizeof(g));
+	e->status = 0;
+	r.o = o;
+	if (o->junit != NULL && strlcpy(r.junit, o->junit, sizeof(r.junit)) >= sizeof(r.junit))
+		return qq_err_set(e, QQ_EXIT_INPUT, "--junit path too long");
+	if ((rc = qq_settings_get(s, QQ_SET_WORKSPACE, f, e)) != 0 ||
+	    (rc = qq_settings_get(s, QQ_SET_ARCH, f, e)) != 0 ||
+	    (rc = bazel(&r, &sel, e)) != 0)
+		return rc;
+	if (qq_facts_get(f, "stage") == NULL) {
+		/* Only the workspace: what its staging tree holds (f itself stays as given). */
+		struct qq_facts staged = { NULL, 0, 0 };
+
+		if ((rc = qq_testplan_staged(s->val[QQ_SET_WORKSPACE], &staged, e)) == 0)
+			rc = qq_testplan_build(&staged, &sel, &r.plan, e);
+		qq_facts_free(&staged);
+	} else
+		rc = qq_testplan_build(f, &sel, &r.plan, e);
+	if (rc != 0)
+		return rc;
+	ws = s->val[QQ_SET_WORKSPACE];
+	snprintf(suite, sizeof(suite), "qq.%.32s", s->val[QQ_SET_ARCH]);
+	if (r.resdir[0] == '\0' && (rc = qq_file_join(r.resdir, sizeof(r.resdir), ws,
+	    "test-results", e)) != 0)
+		goto out;
+	if ((r.res = calloc(r.plan.n + 1, sizeof(*r.res))) == NULL ||
+	    (r.done = calloc(r.plan.n + 1, 1)) == NULL) {
+		rc = qq_err_sys(e, QQ_EXIT_RUNTIME, "unable to run the tests");
+		goto out;
+	}
+	if ((rc = qq_tap_plan(o->tap, r.plan.n, e)) != 0)
+		goto out;
+	sum->n = r.plan.n;
+	if (r.plan.n > 0) {
+		struct qq_err ge;
+
+		/* Every failure from here on is the runner's: the tests are reported not run. */
+		if (qq_guest_open(&g, ws, &ge) != 0 || qq_file_mkdirs(r.resdir, 0755, &ge) != 0 ||
+		    qq_guest_master_open(&c, &g, &ge) != 0)
+			runner_fail(&r, &ge);
+		else
+			master = 1;
+		timeout_s = o->timeout_s > 0 ? o->timeout_s : under_kvm(f, g.pid) ?
+		    QQ_TEST_TIMEOUT_KVM : QQ_TEST_TIMEOUT_TCG;
+		if (!r.failed && (rc = run_all(&r, &c, o->jobs > 0 ? o->jobs : 1, timeout_s, e))
+		    != 0)
+			goto out;
+		if (master)
+			qq_guest_master_close(&c);
+		master = 0;
+		for (i = 0; i < r.plan.n; i++)
+			if (!r.done[i]) {
+				qq_result_notrun(&r.res[i], r.ferr.msg);
+				r.done[i] = 1;
+			}
+		if ((rc = report(&r, e)) != 0)
+			goto out;
+	}
+	for (i = 0; i < r.plan.n; i++) {
+		sum->passed += r.res[i].outcome == QQ_OUTCOME_PASSED;
+		sum->notrun += r.res[i].outcome == QQ_OUTCOME_NOTRUN;
+	}
+	if (r.junit[0] != '\0') {
+		j.suite = suite;
+		j.plan = &r.plan;
+		j.results = r.res;
+		j.resdir = r.resdir;
+		j.start = start;
+		j.us = qq_vm_now_us() - t0;
+		if ((rc = qq_junit_write(r.junit, &j, e)) != 0)
+			goto out;
+	}
+	if (r.failed) {
+		*e = r.ferr;
+		rc = e->status = QQ_EXIT_RUNTIME;
+	} else
+		rc = sum->passed == sum->n ? 0 : QQ_EXIT_NO;
+out:
+	if (master)
+		qq_guest_master_close(&c);
+	sum->runner_failed = rc != 0 && rc != QQ_EXIT_NO;
+	free(r.res);
+	free(r.done);
+	qq_testplan_free(&r.plan);
+	return rc;
+}
+
+int
+qq_test_option(struct qq_test_opts *o, int ch, const char *arg, struct qq_err *e)
+{
+	switch (ch) {
+	case 'j':
+		return qq_cli_number("jobs", arg, 1, QQ_TEST_JOBS_MAX, "tests at once", &o->jobs, e)
+		    == 0 ? 1 : -1;
+	case QQ_TEST_OPT_FILTER:
+		o->sel.filter = arg;
+		return 1;
+	case QQ_TEST_OPT_REPEAT:
+		return qq_cli_number("repeat", arg, 1, 100000, "runs", &o->sel.repeat, e) == 0 ?
+		    1 : -1;
+	case QQ_TEST_OPT_TIMEOUT:
+		return qq_cli_number("test-timeout", arg, 1, 86400, "seconds", &o->timeout_s, e)
+		    == 0 ? 1 : -1;
+	case QQ_TEST_OPT_JUNIT:
+		o->junit = arg;
+		return 1;
+	}
+	return 0;
+}

@@ -1,0 +1,5 @@
+#!/bin/sh
+# exec-aarch64.sh: qq-exec under ctest and meson on a real aarch64 guest under tcg.
+. "$QQ_SRCDIR/tests/e2e/exec.sh"
+exec_e2e aarch64
+finish

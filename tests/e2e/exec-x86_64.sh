@@ -1,0 +1,5 @@
+#!/bin/sh
+# exec-x86_64.sh: qq-exec under ctest and meson on a real x86_64 guest under tcg.
+. "$QQ_SRCDIR/tests/e2e/exec.sh"
+exec_e2e x86_64
+finish

@@ -1,0 +1,140 @@
+# e2e/exec.sh: qq-exec as the emulator of real ctest and meson on a real Linux guest
+# (sourced by tests/e2e/exec-*.sh). tests/exec is built twice: natively (run on the
+# host) and for ARCH with qq-exec as CMAKE_CROSSCOMPILING_EMULATOR and meson's
+# exe_wrapper; both runners must report the same for each test (pass, fail with its
+# stderr shown, crash by SIGSEGV, a test reading its data file). The first calls
+# come from ctest -j 2 with --boot: one VM boots, both use it. Then the same VM
+# (one boot per arch): meson test, 4 calls at once, stdin, a timeout, and after
+# qq-run stop, the ControlMaster gone and the next call failing with 99.
+. "$QQ_SRCDIR/tests/e2e/lib.sh"
+
+PY=/usr/bin/python3
+
+# ctest_results DIR: "name outcome" per test from ctest's own summary lines, sorted.
+ctest_results() {
+	sed -n 's/^ *[0-9]*\/[0-9]* Test *#[0-9]*: \([A-Za-z_]*\) \.*[* ]*\([A-Za-z][A-Za-z: ]*[A-Za-z]\) *[0-9.]* sec$/\1 \2/p' \
+		"$1" | sort
+}
+
+# meson_results BUILDDIR: "name result returncode" per test from meson's testlog.json.
+meson_results() {
+	"$PY" -c 'import json, sys
+for line in open(sys.argv[1]):
+    t = json.loads(line)
+    print(t["name"], t["result"], t["returncode"])' "$1/meson-logs/testlog.json" | sort
+}
+
+# same WHAT FILE1 FILE2: the two result lists agree and are not empty.
+same() {
+	checks=$((checks + 1))
+	if [ ! -s "$2" ] || ! diff -u "$2" "$3" >"$T/diff"; then
+		fail "$1: results differ or are empty: $(cat "$2" "$T/diff" | head -c 1500)"
+	fi
+}
+
+# exec_e2e ARCH
+exec_e2e() {
+	arch=$1
+	need cmake meson ninja
+	case $arch in
+	x86_64) xcc=${CC_X86_64:-cc} ;;
+	aarch64) xcc=aarch64-linux-gnu-gcc ;;
+	esac
+	need "$xcc" cc
+	base "$arch"
+	src=$QQ_SRCDIR/tests/exec
+	ws=$T/ws
+	export QNX_QEMU_WORKSPACE="$ws"
+
+	# The reference: built natively, run on the host.
+	cmake -S "$src" -B "$T/native" -G Ninja >"$T/cmake.log" 2>&1 &&
+		cmake --build "$T/native" >>"$T/cmake.log" 2>&1 ||
+		{ fail "native cmake build: $(tail -n 20 "$T/cmake.log")"; return; }
+	(cd "$T/native" && ctest -j 2 --output-on-failure) >"$T/native.ctest" 2>&1
+	ctest_results "$T/native.ctest" >"$T/native.res"
+	grep -q '^crash Exception: SegFault$' "$T/native.res" ||
+		fail "native ctest did not see the crash: $(cat "$T/native.ctest")"
+
+	# The same through qq-exec; --boot in the emulator: ctest -j 2's first two
+	# calls boot one VM between them.
+	QQ_ARCH=$arch QQ_CC=$xcc cmake -S "$src" -B "$T/cross" -G Ninja \
+		-DCMAKE_TOOLCHAIN_FILE="$src/toolchain-qq.cmake" \
+		"-DCMAKE_CROSSCOMPILING_EMULATOR=qq-exec;--boot;--builder;initramfs;--base;$base;--ssh-port;0;--accel;tcg;--arch;$arch;--workspace;$ws" \
+		>"$T/cmake.log" 2>&1 && cmake --build "$T/cross" >>"$T/cmake.log" 2>&1 ||
+		{ fail "cross cmake build: $(tail -n 20 "$T/cmake.log")"; return; }
+	(cd "$T/cross" && ctest -j 2 --output-on-failure) >"$T/cross.ctest" 2>&1
+	vm_pid=$(cat "$ws/output/qemu.pid" 2>/dev/null || true)
+	ctest_results "$T/cross.ctest" >"$T/cross.res"
+	same "ctest $arch" "$T/native.res" "$T/cross.res"
+	# --output-on-failure shows the failing test's own stderr, streamed through.
+	checks=$((checks + 1))
+	grep -q "t_fail: calc_add(2, 2) is 4, and this test wants 5" "$T/cross.ctest" ||
+		fail "ctest output lacks t_fail's stderr: $(head -c 1500 "$T/cross.ctest")"
+	# One VM for both first calls, and one ControlMaster.
+	checks=$((checks + 1))
+	[ -n "$vm_pid" ] && alive "$vm_pid" || fail "no VM runs after ctest --boot"
+	n=$(ps -eo args | grep -c "^qemu-system-$arch.*$ws/output/qemu.pid" || true)
+	[ "$n" -eq 1 ] || fail "$n QEMUs run in $ws, expected 1"
+	n=$(ps -eo args | grep -c "^ssh .*ControlPath=$ws/ssh.ctl -M" || true)
+	[ "$n" -eq 1 ] || fail "$n ControlMasters for $ws, expected 1"
+
+	# meson, with exe_wrapper = qq-exec, against the running VM.
+	cat >"$T/cross.ini" <<-INI
+	[binaries]
+	c = '$xcc'
+	exe_wrapper = ['qq-exec', '--workspace', '$ws']
+	[built-in options]
+	c_link_args = ['-static']
+	[properties]
+	needs_exe_wrapper = true
+	[host_machine]
+	system = 'linux'
+	cpu_family = '$arch'
+	cpu = '$arch'
+	endian = 'little'
+	INI
+	meson setup "$T/mnative" "$src" >"$T/meson.log" 2>&1 &&
+		meson setup --cross-file "$T/cross.ini" "$T/mcross" "$src" >>"$T/meson.log" 2>&1 ||
+		{ fail "meson setup: $(tail -n 20 "$T/meson.log")"; return; }
+	meson test -C "$T/mnative" >"$T/mnative.out" 2>&1
+	meson test -C "$T/mcross" >"$T/mcross.out" 2>&1
+	meson_results "$T/mnative" >"$T/mnative.res"
+	meson_results "$T/mcross" >"$T/mcross.res"
+	same "meson test $arch" "$T/mnative.res" "$T/mcross.res"
+	checks=$((checks + 1))
+	grep -q '^crash FAIL -11$' "$T/mnative.res" ||
+		fail "native meson did not see the crash: $(cat "$T/mnative.res")"
+
+	t_data=$T/cross/t_data
+	# Four calls at once over one master: each gets its own output and status.
+	for k in 1 2 3 4; do
+		printf '%s\n' $((k * 10)) "$k" >"$T/d$k"
+		qq-exec --file "$T/d$k:in.txt" "$t_data" in.txt </dev/null \
+			>"$T/par$k.out" 2>"$T/par$k.err" &
+		eval "p$k=\$!"
+	done
+	for k in 1 2 3 4; do
+		eval "wait \$p$k"
+		rc=$?
+		checks=$((checks + 1))
+		[ "$rc" -eq 1 ] || fail "parallel call $k exited $rc: $(cat "$T/par$k.err")"
+		grep -qx "t_data: sum of in.txt is $((k * 11))" "$T/par$k.out" ||
+			fail "parallel call $k printed: $(cat "$T/par$k.out")"
+	done
+	# The same binary again: already in the guest, not copied (-v says when it copies).
+	expect 1 qq-exec -v --file "$T/d1:in.txt" "$t_data" in.txt
+	checks=$((checks + 1))
+	grep -q "copied" "$T/err" && fail "a second call copied again: $(cat "$T/err")"
+	# stdin is forwarded when it is a pipe or a file.
+	printf '40\n2\n' >"$T/stdin.txt"
+	expect_in 0 "$T/stdin.txt" qq-exec "$t_data" /proc/self/fd/0 && out_has "t_data: sum of /proc/self/fd/0 is 42"
+	# --timeout kills the guest's process group: 124, well before the command would end.
+	expect 124 qq-exec --timeout 2 --env QQ_SLEEP=60 "$T/cross/t_pass"
+
+	# qq-run stop ends the VM and the master with it; the next call is qq's failure.
+	expect 0 qq-run stop --workspace "$ws"
+	checks=$((checks + 1))
+	n=$(ps -eo args | grep -c "^ssh .*ControlPath=$ws/ssh.ctl -M" || true)
+	[ "$n" -eq 0 ] || fail "the ControlMaster outlived the VM"
+	expect 99 qq-exec "$t_data" x && err_has "no VM is running in $ws"
+}

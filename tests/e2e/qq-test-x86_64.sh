@@ -1,0 +1,5 @@
+#!/bin/sh
+# qq-test-x86_64.sh: qq-test and qq-run --run-tests on a real x86_64 guest under tcg.
+. "$QQ_SRCDIR/tests/e2e/qqtest.sh"
+qqtest_e2e x86_64
+finish
