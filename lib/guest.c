@@ -244,6 +244,33 @@ optkv(struct qq_guest_argv *a, const char *key, const char *value, struct qq_err
 	return qq_guest_argv_opt(a, buf, e);
 }
 
+/*
+ * "-o" "key=\"path\"" for a path option: ssh_config(5) splits an unquoted value
+ * at blanks (UserKnownHostsFile then names two files) and expands "%" tokens,
+ * so the path is double-quoted, '"' and '\\' get a backslash (OpenSSH's
+ * argv_split), and '%' is doubled (checked with `ssh -G`, OpenSSH 9.2).
+ */
+static int
+optpath(struct qq_guest_argv *a, const char *key, const char *path, struct qq_err *e)
+{
+	char buf[2 * QQ_VALUE_MAX + 64];
+	size_t o;
+
+	o = (size_t)snprintf(buf, sizeof(buf), "%s=\"", key);
+	for (const char *p = path; *p != '\0'; p++) {
+		if (o + 4 >= sizeof(buf))
+			return qq_err_set(e, QQ_EXIT_INPUT, "ssh option %s too long", key);
+		if (*p == '"' || *p == '\\')
+			buf[o++] = '\\';
+		else if (*p == '%')
+			buf[o++] = '%';
+		buf[o++] = *p;
+	}
+	buf[o++] = '"';
+	buf[o] = '\0';
+	return qq_guest_argv_opt(a, buf, e);
+}
+
 int
 qq_guest_argv_init(struct qq_guest_argv *a, const struct qq_guest *g, int flags,
     struct qq_err *e)
@@ -258,10 +285,9 @@ qq_guest_argv_init(struct qq_guest_argv *a, const struct qq_guest *g, int flags,
 	    (rc = qq_guest_argv_add(a, "none", e)) != 0)) ||
 	    (rc = qq_guest_argv_add(a, "-p", e)) != 0 ||
 	    (rc = qq_guest_argv_add(a, port, e)) != 0 ||
-	    (*g->key && ((rc = qq_guest_argv_add(a, "-i", e)) != 0 ||
-	    (rc = qq_guest_argv_add(a, g->key, e)) != 0)) ||
+	    (*g->key && (rc = optpath(a, "IdentityFile", g->key, e)) != 0) ||
 	    (rc = qq_guest_argv_opt(a, "IdentitiesOnly=yes", e)) != 0 ||
-	    (rc = optkv(a, "UserKnownHostsFile", g->known_hosts, e)) != 0 ||
+	    (rc = optpath(a, "UserKnownHostsFile", g->known_hosts, e)) != 0 ||
 	    /* The alias keys the pin independently of the (changing) forwarded port. */
 	    (rc = optkv(a, "HostKeyAlias", QQ_GUEST_ALIAS, e)) != 0 ||
 	    (rc = qq_guest_argv_opt(a, "CheckHostIP=no", e)) != 0 ||

@@ -30,13 +30,13 @@ argv_is(char *const got[], const char *const want[])
 
 START_TEST(test_argv)
 {
-	static const char *const want[] = { "ssh", "-p", "2200", "-i", "/k/my key",
-	    "-o", "IdentitiesOnly=yes", "-o", "UserKnownHostsFile=/w s/known_hosts",
+	static const char *const want[] = { "ssh", "-p", "2200", "-o", "IdentityFile=\"/k/my key\"",
+	    "-o", "IdentitiesOnly=yes", "-o", "UserKnownHostsFile=\"/w s/known_hosts\"",
 	    "-o", "HostKeyAlias=qq-guest", "-o", "CheckHostIP=no",
 	    "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes",
 	    "-o", "ControlPath=/w s/ssh.ctl", "-t", "root@127.0.0.1", "--", "ls", "-l", NULL };
 	static const char *const pin[] = { "ssh", "-F", "none", "-p", "1",
-	    "-o", "IdentitiesOnly=yes", "-o", "UserKnownHostsFile=/dev/null",
+	    "-o", "IdentitiesOnly=yes", "-o", "UserKnownHostsFile=\"/dev/null\"",
 	    "-o", "HostKeyAlias=qq-guest", "-o", "CheckHostIP=no",
 	    "-o", "StrictHostKeyChecking=accept-new", "-o", "HashKnownHosts=no",
 	    "-o", "UpdateHostKeys=no", "-o", "LogLevel=ERROR", "root@127.0.0.1", NULL };

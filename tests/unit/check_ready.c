@@ -311,7 +311,7 @@ START_TEST(test_fake_ssh)
 	snprintf(text, sizeof(text), "-o StrictHostKeyChecking=%s", fakes[_i].strict);
 	ck_assert_msg(strstr(log, text) != NULL, "%s", log);
 	/* The probe's own argv: the key, batch mode, pinned file, the command. */
-	ck_assert_ptr_nonnull(strstr(log, "-F none -p 2222 -i /k/id -o IdentitiesOnly=yes "));
+	ck_assert_ptr_nonnull(strstr(log, "-F none -p 2222 -o IdentityFile=\"/k/id\" -o IdentitiesOnly=yes "));
 	ck_assert_ptr_nonnull(strstr(log, "-o BatchMode=yes"));
 	ck_assert_ptr_nonnull(strstr(log, "-o HostKeyAlias=qq-guest"));
 	ck_assert_ptr_nonnull(strstr(log, "-o ConnectTimeout=1 "));
