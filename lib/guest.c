@@ -337,9 +337,13 @@ qq_guest_failure(const struct qq_guest *g, const char *err, struct qq_err *e)
 		return 1;
 	}
 	if (strstr(err, "Permission denied") != NULL) {
-		qq_err_set(e, QQ_EXIT_RUNTIME, "the guest refused the key %s (%s is its injected "
-		    "public half? a key with a passphrase needs ssh-agent)", *g->key ? g->key :
-		    "(ssh's default)", *g->key ? "is the .pub" : "is yours");
+		if (*g->key)
+			qq_err_set(e, QQ_EXIT_RUNTIME, "the guest refused the key %s: is %s.pub the "
+			    "key injected into the image? (a key with a passphrase needs ssh-agent)",
+			    g->key, g->key);
+		else
+			qq_err_set(e, QQ_EXIT_RUNTIME, "the guest refused ssh's default keys "
+			    "(Permission denied)");
 		return 2;
 	}
 	last_line(err, line, sizeof(line));

@@ -6,4 +6,5 @@ base x86_64
 programs x86_64
 ready_loop x86_64 "${QQ_READY_BOOTS:-10}"
 stop_during_wait x86_64
+hostkey_changed x86_64
 finish
