@@ -255,9 +255,10 @@ qq_guest_script(const char *token, char *const argv[], int stdin_null, char **ou
 	/*
 	 * POSIX sh, for busybox ash and QNX's ksh (pdksh) alike. The command runs
 	 * in a process group of its own, so that a timeout can kill it and all it
-	 * started without touching sshd (dropbear runs a session's command in
-	 * its own process group, OpenSSH in a new session: neither is ours to
-	 * kill): with setsid(1) where the guest has it (busybox, util-linux),
+	 * started without touching sshd: dropbear runs a session's command in its
+	 * own process group (dbutil.c spawn_command: fork, no setsid), OpenSSH
+	 * in a new session (session.c do_exec_no_pty: setsid()); neither group is
+	 * ours to kill. So: with setsid(1) where the guest has it (busybox, util-linux),
 	 * else with the shell's job control (set -m: background jobs get their
 	 * own process group; QNX's ksh is pdksh, whose monitor option works
 	 * without a terminal). Under setsid it runs in the foreground: a shell
