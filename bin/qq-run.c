@@ -74,6 +74,15 @@ main(int argc, char *argv[])
 	while (getopt_long(argc, argv, "+0dnvhVj:", opts, NULL) != -1)
 		;
 	ssh = optind < argc && strcmp(argv[optind], "ssh") == 0;
+	if (ssh) {
+		/*
+		 * "qq-run ssh --workspace DIR CMD" (the hint qq-run prints) as well as
+		 * "qq-run --workspace DIR ssh CMD": options on either side of the word,
+		 * up to the first word of the command.
+		 */
+		memmove(argv + optind, argv + optind + 1, (size_t)(argc - optind) * sizeof(*argv));
+		argc--;
+	}
 	opterr = 1;
 	optind = 0;
 	while (rc == 0 && (ch = getopt_long(argc, argv, ssh ? "+0dnvhVj:" : "0dnvhVj:", opts,
@@ -91,11 +100,11 @@ main(int argc, char *argv[])
 	}
 	if (rc == 0 && !ssh && argc - optind > 1)
 		usage(stderr, QQ_EXIT_USAGE);
-	if (rc == 0 && qq_run_operand(&o, optind < argc ? argv[optind] : NULL, &e) ==
-	    QQ_EXIT_USAGE)
+	if (rc == 0 && qq_run_operand(&o, ssh ? "ssh" : optind < argc ? argv[optind] : NULL,
+	    &e) == QQ_EXIT_USAGE)
 		usage(stderr, QQ_EXIT_USAGE);
-	if (ssh && argc - optind > 1)
-		o.ssh_cmd = argv + optind + 1;
+	if (ssh && optind < argc)
+		o.ssh_cmd = argv + optind;
 	if (rc == 0) {
 		signal(SIGXFSZ, SIG_IGN);	/* ulimit -f: an error cleaned up like a full disk */
 		if ((rc = qq_cli_begin(&f, &e)) == 0)

@@ -499,6 +499,7 @@ struct qq_stage_opts {
 	const char *const	 *tests_dirs;	/* --tests DIR, searched recursively */
 	size_t			  ntests_dirs;
 	int			  check_only;	/* dry run: check every file, write nothing */
+	int			  compare_only;	/* a running VM is reused: set changed, write nothing */
 };
 
 struct qq_stage_result {

@@ -226,6 +226,7 @@ steps(struct qq_settings *s, struct qq_facts *f, struct qq_run_opts *o, struct q
 
 	step_begin(&st, o, "stage");
 	so.check_only = o->dry_run;
+	so.compare_only = o->reuse;	/* a running VM: nothing is written under it */
 	rc = qq_stage_facts(s, f, &so, &sr, e);
 	if (o->dry_run)
 		rc = step_end(&st, rc, e, "would stage %zu file%s", sr.files,

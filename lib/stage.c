@@ -791,10 +791,11 @@ qq_stage_facts(struct qq_settings *s, struct qq_facts *f, const struct qq_stage_
 	if (build_items(&it, o, e) != 0)
 		goto out;
 	/* What the real stage would refuse (not ours, VM running) a dry run refuses too. */
-	if (o->check_only && qq_ws_check(&ws, s->val[QQ_SET_WORKSPACE], e) != 0)
+	if (o->check_only && !o->compare_only && qq_ws_check(&ws, s->val[QQ_SET_WORKSPACE], e) != 0)
 		goto out;
 	/* An existing workspace is locked (and swept) before its manifest is trusted. */
-	if (!o->check_only && (stat(s->val[QQ_SET_WORKSPACE], &st) == 0 || errno != ENOENT)) {
+	if (!o->check_only && !o->compare_only &&
+	    (stat(s->val[QQ_SET_WORKSPACE], &st) == 0 || errno != ENOENT)) {
 		if (qq_ws_begin(&ws, s->val[QQ_SET_WORKSPACE], 1, e) != 0)
 			goto out;
 		opened = 1;
@@ -804,6 +805,24 @@ qq_stage_facts(struct qq_settings *s, struct qq_facts *f, const struct qq_stage_
 	}
 	if (check_all(&it, &m, arch, e) != 0)
 		goto out;
+	if (o->compare_only) {
+		/*
+		 * The VM already running in the workspace is reused (qq-run --run-tests):
+		 * nothing may be written under it, but whether what it booted with is
+		 * still what would be staged is the caller's question.
+		 */
+		if (qq_ws_open(&ws, s->val[QQ_SET_WORKSPACE], 0, e) != 0)
+			goto out;
+		if (qq_ws_path(&ws, QQ_STAGE_DIR "/" MANIFEST, path, sizeof(path), e) != 0)
+			goto out;
+		manifest_load(&m, path);
+		if (check_all(&it, &m, arch, e) != 0 || plan(&ws, &it, &m, &changed, e) != 0)
+			goto out;
+		res->files = it.n;
+		res->changed = changed || strcmp(m.arch, arch) != 0;
+		emit(&ws, s, f, &it, e);
+		goto out;
+	}
 	if (o->check_only) {
 		/* The facts a real stage would set: later dry steps check them. */
 		res->files = it.n;

@@ -110,6 +110,9 @@ grep -qx "ssh_port=2299" "ws 6/guest" || fail "ws 6/guest: $(cat "ws 6/guest")"
 expect 255 qq-run --workspace "ws 6" ssh true
 err_has "qq-run: ssh: no VM is running in $T/ws 6"
 expect 255 qq-run --workspace "$T/nowhere" ssh
+# The hint's own form: options after "ssh", up to the command's first word.
+expect 255 qq-run ssh --workspace "ws 6" true
+err_has "qq-run: ssh: no VM is running in $T/ws 6"
 
 # Images qq did not build: --image DIR (mkqnximage's output/ below DIR, or DIR itself).
 mkdir -p made/output flat

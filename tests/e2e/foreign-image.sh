@@ -19,17 +19,6 @@ qq-mkbase x86_64 "$base" 2>mkbase.err || rc=$?
 [ "$rc" -ne 77 ] || { echo "SKIP: $(tail -n 1 mkbase.err)"; exit 77; }
 [ "$rc" -eq 0 ] || { cat mkbase.err; echo "FAIL: qq-mkbase exited $rc"; exit 1; }
 programs x86_64
-# login: the first login, retried while sshd still turns connections away (qq-spawn's
-# wait ends at the banner; dropbear may close the next connection before it is ready).
-login() {
-	i=0
-	until guest true 2>/dev/null; do
-		i=$((i + 1))
-		[ $i -lt 50 ] || return 1
-		sleep 0.2
-	done
-}
-
 # An image built elsewhere: mkqnximage's layout from the stand-in SDP (its VMDK is a
 # real monolithicFlat descriptor QEMU opens), and a keyed initramfs for the Linux kernel.
 cp -R "$QQ_SRCDIR/tests/sdp" sdp && chmod -R u+w sdp
@@ -48,15 +37,17 @@ mkdir fresh
 checks=$((checks + 1))
 qq-cmdline --accel tcg --ssh-port 0 --workspace "$T/fresh" --kernel "$kernel" \
     --initrd "$initrd" --append "$append" --disk "$T/img/output/disk-qemu.vmdk" --detach \
-    </dev/null 2>cmdline.err | qq-spawn -d --wait-ssh >spawn.facts 2>spawn.err ||
+    </dev/null 2>cmdline.err | qq-spawn -d --wait-ssh --ssh-key "$key" >spawn.facts 2>spawn.err ||
 	fail "qq-cmdline | qq-spawn in a fresh workspace: $(cat cmdline.err spawn.err)"
 vm_pid=$(fact pid spawn.facts) port=$(fact ssh_port spawn.facts)
 [ -f "$T/fresh/output/qemu.pid" ] || fail "no pidfile in the fresh workspace"
 tr '\0' '\n' <"/proc/$vm_pid/cmdline" | grep -qF "file=$T/img/output/disk-qemu.vmdk" ||
 	fail "QEMU runs without the image's disk"
 checks=$((checks + 1))
-login || fail "no login into the pipeline's guest"
-out=$(guest /data/home/root/hello) || fail "hello failed in the guest"
+# The wait was a login with the key (pinned in the workspace): the next one works at once.
+qq-run ssh --workspace "$T/fresh" true </dev/null || fail "no login into the pipeline's guest"
+out=$(qq-run ssh --workspace "$T/fresh" /data/home/root/hello </dev/null) ||
+	fail "hello failed in the guest"
 [ "$out" = "hello from /data/home/root/hello on Linux x86_64" ] || fail "hello said: $out"
 expect 0 qq-stop --workspace "$T/fresh"
 ! alive "$vm_pid" || fail "QEMU $vm_pid still running after qq-stop"
@@ -70,7 +61,7 @@ grep -q '^stage=' "$T/out" && fail "qq-run --image staged files"
 tr '\0' '\n' <"/proc/$vm_pid/cmdline" | grep -qF "file=$T/img/output/disk-qemu.vmdk" ||
 	fail "qq-run --image did not attach the image's disk"
 checks=$((checks + 1))
-login || fail "no login into the --image guest"
+qq-run ssh --workspace "$T/fresh2" true </dev/null || fail "no login into the --image guest"
 expect 0 qq-run stop --workspace "$T/fresh2"
 ! alive "$vm_pid" || fail "QEMU $vm_pid still running after qq-run stop"
 
