@@ -43,46 +43,6 @@ on_signal(int sig)
 	caught = sig;
 }
 
-/* A growing string; err is set once an allocation failed. */
-struct str {
-	char	*p;
-	size_t	 len, cap;
-	int	 err;
-};
-
-static void
-add(struct str *b, const char *s)
-{
-	size_t n = strlen(s);
-	char *np;
-
-	if (b->err)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		b->cap = (b->len + n + 1) * 2;
-		if ((np = realloc(b->p, b->cap)) == NULL) {
-			b->err = 1;
-			return;
-		}
-		b->p = np;
-	}
-	memcpy(b->p + b->len, s, n + 1);
-	b->len += n;
-}
-
-/* Appends s single-quoted for the guest's POSIX sh (' becomes '\''). */
-static void
-addq(struct str *b, const char *s)
-{
-	char one[2] = { 0, 0 };
-
-	add(b, "'");
-	for (; *s != '\0'; s++) {
-		one[0] = *s;
-		add(b, *s == '\'' ? "'\\''" : one);
-	}
-	add(b, "'");
-}
 
 /* The guest path of a stored file: QQ_EXEC_STORE/HASH/NAME. */
 static void
@@ -214,7 +174,7 @@ store(struct qq_guest_conn *c, const char *ws, struct item *it, struct qq_exec_s
 {
 	char rec[QQ_VALUE_MAX + 128], id[128], have[128], dst[QQ_VALUE_MAX], tok[24];
 	char msg[QQ_ERR_MAX];
-	struct str cmd = { 0 };
+	struct qq_sbuf cmd = { 0 };
 	ssize_t n;
 	int fd, status = -1, rc;
 
@@ -238,15 +198,15 @@ store(struct qq_guest_conn *c, const char *ws, struct item *it, struct qq_exec_s
 	}
 	store_path(it, dst, sizeof(dst));
 	snprintf(tok, sizeof(tok), "%08x", arc4random());
-	add(&cmd, "qq_d=");
-	addq(&cmd, dst);
-	add(&cmd, "; qq_t=${qq_d%/*}/.tmp.");
-	add(&cmd, tok);
-	add(&cmd, "; if mkdir -p \"${qq_d%/*}\" && cat >\"$qq_t\" && chmod 755 \"$qq_t\" && "
+	qq_sbuf_add(&cmd, "qq_d=");
+	qq_sbuf_sq(&cmd, dst);
+	qq_sbuf_add(&cmd, "; qq_t=${qq_d%/*}/.tmp.");
+	qq_sbuf_add(&cmd, tok);
+	qq_sbuf_add(&cmd, "; if mkdir -p \"${qq_d%/*}\" && cat >\"$qq_t\" && chmod 755 \"$qq_t\" && "
 	    "[ \"$(wc -c <\"$qq_t\")\" -eq ");
 	snprintf(have, sizeof(have), "%lld", (long long)it->size);
-	add(&cmd, have);
-	add(&cmd, " ] && mv -f \"$qq_t\" \"$qq_d\"; then :; else rm -f \"$qq_t\"; false; fi");
+	qq_sbuf_add(&cmd, have);
+	qq_sbuf_add(&cmd, " ] && mv -f \"$qq_t\" \"$qq_d\"; then :; else rm -f \"$qq_t\"; false; fi");
 	if (cmd.err) {
 		close(fd);
 		free(cmd.p);
@@ -326,27 +286,27 @@ script(const struct qq_exec_opts *o, const struct item *items, size_t nitems,
     char *const argv[], const char *token, char **out, struct qq_err *e)
 {
 	char path[QQ_VALUE_MAX], code[8];
-	struct str b = { 0 };
+	struct qq_sbuf b = { 0 };
 	const char *v;
 	size_t i, n;
 
 	snprintf(code, sizeof(code), "%d", QQ_EXEC_FAILED);
-	add(&b, "qq_s() { return $1; }; set +m 2>/dev/null; ");
+	qq_sbuf_add(&b, "qq_s() { return $1; }; set +m 2>/dev/null; ");
 	if (o->cwd != NULL) {
-		add(&b, "qq_d=; cd ");
-		addq(&b, o->cwd);
+		qq_sbuf_add(&b, "qq_d=; cd ");
+		qq_sbuf_sq(&b, o->cwd);
 	} else {
-		add(&b, "qq_d=" QQ_EXEC_STORE "/run/");
-		add(&b, token);
-		add(&b, "; mkdir -p \"$qq_d\" && cd \"$qq_d\"");
+		qq_sbuf_add(&b, "qq_d=" QQ_EXEC_STORE "/run/");
+		qq_sbuf_add(&b, token);
+		qq_sbuf_add(&b, "; mkdir -p \"$qq_d\" && cd \"$qq_d\"");
 	}
 	for (i = 1; i < nitems; i++) {	/* items[0] is the binary */
 		store_path(&items[i], path, sizeof(path));
-		add(&b, " && qq_g=");
-		addq(&b, items[i].guest);
-		add(&b, " && case $qq_g in */*) mkdir -p \"${qq_g%/*}\";; esac && cp ");
-		addq(&b, path);
-		add(&b, " \"$qq_g\"");
+		qq_sbuf_add(&b, " && qq_g=");
+		qq_sbuf_sq(&b, items[i].guest);
+		qq_sbuf_add(&b, " && case $qq_g in */*) mkdir -p \"${qq_g%/*}\";; esac && cp ");
+		qq_sbuf_sq(&b, path);
+		qq_sbuf_add(&b, " \"$qq_g\"");
 	}
 	for (i = 0; i < o->nenv; i++) {
 		n = env_name_len(o->env[i]);
@@ -355,19 +315,19 @@ script(const struct qq_exec_opts *o, const struct item *items, size_t nitems,
 		else if ((v = getenv(o->env[i])) == NULL)
 			continue;	/* --env NAME unset here: unset there too */
 		snprintf(path, sizeof(path), " && export %.*s=", (int)n, o->env[i]);
-		add(&b, path);
-		addq(&b, v);
+		qq_sbuf_add(&b, path);
+		qq_sbuf_sq(&b, v);
 	}
-	add(&b, "; if [ $? -eq 0 ]; then exec 3<&0; ");
+	qq_sbuf_add(&b, "; if [ $? -eq 0 ]; then exec 3<&0; ");
 	store_path(&items[0], path, sizeof(path));
-	addq(&b, path);
+	qq_sbuf_sq(&b, path);
 	for (i = 1; argv[i] != NULL; i++) {
-		add(&b, " ");
-		addq(&b, argv[i]);
+		qq_sbuf_add(&b, " ");
+		qq_sbuf_sq(&b, argv[i]);
 	}
-	add(&b, " <&3 3<&- & wait $! 2>/dev/null; qq_st=$?; exec 3<&-; else qq_st=");
-	add(&b, code);
-	add(&b, "; fi; [ -n \"$qq_d\" ] && cd / && rm -rf \"$qq_d\"; qq_s $qq_st");
+	qq_sbuf_add(&b, " <&3 3<&- & wait $! 2>/dev/null; qq_st=$?; exec 3<&-; else qq_st=");
+	qq_sbuf_add(&b, code);
+	qq_sbuf_add(&b, "; fi; [ -n \"$qq_d\" ] && cd / && rm -rf \"$qq_d\"; qq_s $qq_st");
 	if (b.err) {
 		free(b.p);
 		return qq_err_set(e, QQ_EXEC_FAILED, "unable to build the guest command: out of "

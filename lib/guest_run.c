@@ -207,15 +207,8 @@ qq_guest_master_close(struct qq_guest_conn *c)
 	(void)unlink(c->log);
 }
 
-/* A growing string; err is set once an allocation failed. */
-struct sbuf {
-	char	*p;
-	size_t	 len, cap;
-	int	 err;
-};
-
-static void
-sb_add(struct sbuf *b, const char *s)
+void
+qq_sbuf_add(struct qq_sbuf *b, const char *s)
 {
 	size_t n = strlen(s);
 	char *np;
@@ -234,18 +227,17 @@ sb_add(struct sbuf *b, const char *s)
 	b->len += n;
 }
 
-/* Appends s single-quoted for the guest's sh (' becomes '\''). */
-static void
-sb_sq(struct sbuf *b, const char *s)
+void
+qq_sbuf_sq(struct qq_sbuf *b, const char *s)
 {
 	char one[2] = { 0, 0 };
 
-	sb_add(b, "'");
+	qq_sbuf_add(b, "'");
 	for (; *s != '\0'; s++) {
 		one[0] = *s;
-		sb_add(b, *s == '\'' ? "'\\''" : one);
+		qq_sbuf_add(b, *s == '\'' ? "'\\''" : one);
 	}
-	sb_add(b, "'");
+	qq_sbuf_add(b, "'");
 }
 
 int
@@ -270,34 +262,34 @@ qq_guest_script(const char *token, char *const argv[], int stdin_null, char **ou
 	 * running keeps the session open.
 	 */
 	const char *in = stdin_null ? " </dev/null" : "";
-	struct sbuf body = { 0 }, b = { 0 };
+	struct qq_sbuf body = { 0 }, b = { 0 };
 	size_t i;
 
-	sb_add(&body, "t=$1; shift; printf '%s p %d\\n' $t $$ >&2; \"$@\"");
-	sb_add(&body, in);
-	sb_add(&body, "; s=$?; n=; [ $s -gt 128 ] && n=$(kill -l $s 2>/dev/null); "
+	qq_sbuf_add(&body, "t=$1; shift; printf '%s p %d\\n' $t $$ >&2; \"$@\"");
+	qq_sbuf_add(&body, in);
+	qq_sbuf_add(&body, "; s=$?; n=; [ $s -gt 128 ] && n=$(kill -l $s 2>/dev/null); "
 	    "printf '\\n%s x %d %s\\n' $t $s \"$n\" >&2; kill -9 0");
-	sb_add(&b, "if command -v setsid >/dev/null 2>&1; then exec setsid sh -c ");
-	sb_sq(&b, body.err ? "" : body.p);
-	sb_add(&b, " sh ");
-	sb_sq(&b, token);
+	qq_sbuf_add(&b, "if command -v setsid >/dev/null 2>&1; then exec setsid sh -c ");
+	qq_sbuf_sq(&b, body.err ? "" : body.p);
+	qq_sbuf_add(&b, " sh ");
+	qq_sbuf_sq(&b, token);
 	for (i = 0; argv[i] != NULL; i++) {
-		sb_add(&b, " ");
-		sb_sq(&b, argv[i]);
+		qq_sbuf_add(&b, " ");
+		qq_sbuf_sq(&b, argv[i]);
 	}
-	sb_add(&b, "; fi; set -m 2>/dev/null; set --");
+	qq_sbuf_add(&b, "; fi; set -m 2>/dev/null; set --");
 	for (i = 0; argv[i] != NULL; i++) {
-		sb_add(&b, " ");
-		sb_sq(&b, argv[i]);
+		qq_sbuf_add(&b, " ");
+		qq_sbuf_sq(&b, argv[i]);
 	}
-	sb_add(&b, "; \"$@\"");
-	sb_add(&b, in);
-	sb_add(&b, " & p=$!; printf '%s p %d\\n' ");
-	sb_sq(&b, token);
-	sb_add(&b, " $p >&2; wait $p; s=$?; n=; [ $s -gt 128 ] && n=$(kill -l $s 2>/dev/null); "
+	qq_sbuf_add(&b, "; \"$@\"");
+	qq_sbuf_add(&b, in);
+	qq_sbuf_add(&b, " & p=$!; printf '%s p %d\\n' ");
+	qq_sbuf_sq(&b, token);
+	qq_sbuf_add(&b, " $p >&2; wait $p; s=$?; n=; [ $s -gt 128 ] && n=$(kill -l $s 2>/dev/null); "
 	    "kill -9 -$p 2>/dev/null; printf '\\n%s x %d %s\\n' ");
-	sb_sq(&b, token);
-	sb_add(&b, " $s \"$n\" >&2");
+	qq_sbuf_sq(&b, token);
+	qq_sbuf_add(&b, " $s \"$n\" >&2");
 	free(body.p);
 	if (b.err || body.err) {
 		free(b.p);

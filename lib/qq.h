@@ -1067,6 +1067,18 @@ int	 qq_junit_write(const char *path, const struct qq_junit *j, struct qq_err *e
  * a status the command returned (0-255) is never confused with ssh's own
  * failure (no status at all). Shared by qq-test and qq-exec.
  */
+/* A growing string for guest command lines; err is set once an allocation failed. */
+struct qq_sbuf {
+	char	*p;		/* NUL-terminated; owned by the caller (free) */
+	size_t	 len, cap;	/* bytes */
+	int	 err;
+};
+
+/* Appends s; on a failed allocation sets b->err and leaves b as it was. */
+void	 qq_sbuf_add(struct qq_sbuf *b, const char *s);
+/* Appends s single-quoted for the guest's POSIX sh (' becomes '\''). */
+void	 qq_sbuf_sq(struct qq_sbuf *b, const char *s);
+
 struct qq_guest_conn {
 	struct qq_guest	 g;
 	char		 ctl[QQ_VALUE_MAX];	/* ControlPath */
