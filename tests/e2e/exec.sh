@@ -29,6 +29,7 @@ same() {
 	checks=$((checks + 1))
 	if [ ! -s "$2" ] || ! diff -u "$2" "$3" >"$T/diff"; then
 		fail "$1: results differ or are empty: $(cat "$2" "$T/diff" | head -c 1500)"
+		return 1
 	fi
 }
 
@@ -65,7 +66,7 @@ exec_e2e() {
 	(cd "$T/cross" && ctest -j 2 --output-on-failure) >"$T/cross.ctest" 2>&1
 	vm_pid=$(cat "$ws/output/qemu.pid" 2>/dev/null || true)
 	ctest_results "$T/cross.ctest" >"$T/cross.res"
-	same "ctest $arch" "$T/native.res" "$T/cross.res"
+	same "ctest $arch" "$T/native.res" "$T/cross.res" || tail -n 60 "$T/cross.ctest"
 	# --output-on-failure shows the failing test's own stderr, streamed through.
 	checks=$((checks + 1))
 	grep -q "t_fail: calc_add(2, 2) is 4, and this test wants 5" "$T/cross.ctest" ||
@@ -100,7 +101,8 @@ exec_e2e() {
 	meson test -C "$T/mcross" >"$T/mcross.out" 2>&1
 	meson_results "$T/mnative" >"$T/mnative.res"
 	meson_results "$T/mcross" >"$T/mcross.res"
-	same "meson test $arch" "$T/mnative.res" "$T/mcross.res"
+	same "meson test $arch" "$T/mnative.res" "$T/mcross.res" ||
+		tail -n 60 "$T/mcross/meson-logs/testlog.txt"	# qq-exec's own words, if any
 	checks=$((checks + 1))
 	grep -q '^crash FAIL -11$' "$T/mnative.res" ||
 		fail "native meson did not see the crash: $(cat "$T/mnative.res")"
