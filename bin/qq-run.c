@@ -69,22 +69,7 @@ main(int argc, char *argv[])
 	qq_run_init(&o);
 	qq_cli_options(opts);
 	o.verbose = isatty(STDERR_FILENO);
-	/* After "ssh" every word is the guest command's, its options too: find it unpermuted. */
-	opterr = 0;
-	while (getopt_long(argc, argv, "+0dnvhVj:", opts, NULL) != -1)
-		;
-	ssh = optind < argc && strcmp(argv[optind], "ssh") == 0;
-	if (ssh) {
-		/*
-		 * "qq-run ssh --workspace DIR CMD" (the hint qq-run prints) as well as
-		 * "qq-run --workspace DIR ssh CMD": options on either side of the word,
-		 * up to the first word of the command.
-		 */
-		memmove(argv + optind, argv + optind + 1, (size_t)(argc - optind) * sizeof(*argv));
-		argc--;
-	}
-	opterr = 1;
-	optind = 0;
+	ssh = qq_run_ssh_word(&argc, argv, "+0dnvhVj:", opts);
 	while (rc == 0 && (ch = getopt_long(argc, argv, ssh ? "+0dnvhVj:" : "0dnvhVj:", opts,
 	    NULL)) != -1) {
 		if (qq_cli_setting(&s, ch, optarg))
@@ -98,21 +83,14 @@ main(int argc, char *argv[])
 		if ((rc = qq_run_option(&o, ch, optarg, &e)) == QQ_EXIT_USAGE)
 			usage(stderr, QQ_EXIT_USAGE);
 	}
-	if (rc == 0 && !ssh && argc - optind > 1)
+	if (rc == 0 && qq_run_operands(&o, ssh, argc, argv, &e) == QQ_EXIT_USAGE)
 		usage(stderr, QQ_EXIT_USAGE);
-	if (rc == 0 && qq_run_operand(&o, ssh ? "ssh" : optind < argc ? argv[optind] : NULL,
-	    &e) == QQ_EXIT_USAGE)
-		usage(stderr, QQ_EXIT_USAGE);
-	if (ssh && optind < argc)
-		o.ssh_cmd = argv + optind;
 	if (rc == 0) {
 		signal(SIGXFSZ, SIG_IGN);	/* ulimit -f: an error cleaned up like a full disk */
 		if ((rc = qq_cli_begin(&f, &e)) == 0)
 			rc = qq_run(&s, &f, &o, &e);
-		if (o.dry_run && o.action == QQ_RUN_START)
-			qq_facts_free(&f);	/* a dry run printed the argv, not facts */
-		if (o.run_tests && o.action == QQ_RUN_START)
-			qq_facts_free(&f);	/* stdout is the TAP stream */
+		if (!qq_run_prints_facts(&o))
+			qq_facts_free(&f);
 	}
 	qq_run_free(&o);
 	if (ssh && rc == 0) {

@@ -395,7 +395,7 @@ qq_guest_run(const struct qq_guest *g, char *const cmd[], int *status, struct qq
 		return rc;
 	if ((rc = qq_guest_argv_finish(&a, cmd, e)) != 0)
 		goto out;
-	/* Like system(3): the terminal's ^C and ^\ are for ssh, which then reports. */
+	/* While ssh runs in the foreground, the terminal's ^C and ^\ are its to report. */
 	memset(&ign, 0, sizeof(ign));
 	ign.sa_handler = SIG_IGN;
 	sigemptyset(&ign.sa_mask);

@@ -1314,6 +1314,19 @@ int	 qq_run_option(struct qq_run_opts *o, int ch, const char *arg, struct qq_err
  */
 int	 qq_run_operand(struct qq_run_opts *o, const char *arg, struct qq_err *e);
 /*
+ * Finds the "ssh" operand among qq-run's words (options may stand on either
+ * side of it) and takes the word out of argv (*argcp one less); 1 when it was
+ * there. Leaves optind at 0 for the real option scan, which is then done with
+ * a "+" optstring so that the guest command's options stay its own.
+ */
+struct option;
+int	 qq_run_ssh_word(int *argcp, char *argv[], const char *optstring,
+	    const struct option *opts);
+/* The operands after the option scan (optind): the guest command with ssh, else one word. */
+int	 qq_run_operands(struct qq_run_opts *o, int ssh, int argc, char *argv[], struct qq_err *e);
+/* Whether the facts go to stdout once a start is done (not with -n or --run-tests). */
+int	 qq_run_prints_facts(const struct qq_run_opts *o);
+/*
  * Runs the action. Start leaves in f the facts of every step up to qq-mkimage
  * followed by qq-spawn's (a dry run: the argv on stdout instead). A failing
  * step's status is returned unchanged with its name before its message.

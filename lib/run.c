@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -420,6 +421,51 @@ qq_run_option(struct qq_run_opts *o, int ch, const char *arg, struct qq_err *e)
 	case 'v': o->verbose = 1; return 0;
 	}
 	return qq_err_set(e, QQ_EXIT_USAGE, "unknown option");
+}
+
+int
+qq_run_ssh_word(int *argcp, char *argv[], const char *optstring, const struct option *opts)
+{
+	int ssh;
+
+	/* After "ssh" every word is the guest command's, its options too: find it unpermuted. */
+	opterr = 0;
+	optind = 0;
+	while (getopt_long(*argcp, argv, optstring, opts, NULL) != -1)
+		;
+	opterr = 1;
+	ssh = optind < *argcp && strcmp(argv[optind], "ssh") == 0;
+	if (ssh) {
+		/*
+		 * "qq-run ssh --workspace DIR CMD" (the hint qq-run prints) as well as
+		 * "qq-run --workspace DIR ssh CMD": options on either side of the word,
+		 * up to the first word of the command.
+		 */
+		memmove(argv + optind, argv + optind + 1,
+		    (size_t)(*argcp - optind) * sizeof(*argv));
+		(*argcp)--;
+	}
+	optind = 0;
+	return ssh;
+}
+
+int
+qq_run_operands(struct qq_run_opts *o, int ssh, int argc, char *argv[], struct qq_err *e)
+{
+	if (ssh) {
+		o->ssh_cmd = optind < argc ? argv + optind : NULL;
+		return qq_run_operand(o, "ssh", e);
+	}
+	if (argc - optind > 1)
+		return qq_err_set(e, QQ_EXIT_USAGE, "one PROGRAM, stop or clean");
+	return qq_run_operand(o, optind < argc ? argv[optind] : NULL, e);
+}
+
+int
+qq_run_prints_facts(const struct qq_run_opts *o)
+{
+	/* A dry run printed the argv; --run-tests prints the TAP stream. */
+	return !(o->action == QQ_RUN_START && (o->dry_run || o->run_tests));
 }
 
 int

@@ -3,6 +3,7 @@
 
 #include <sys/stat.h>
 
+#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -174,6 +175,45 @@ START_TEST(test_options)
 }
 END_TEST
 
+/* "ssh" with options on either side of it; the guest command keeps its own options. */
+START_TEST(test_ssh_word)
+{
+	static const struct option opts[] = {
+		{ "workspace", 1, NULL, 'W' }, { NULL, 0, NULL, 0 }
+	};
+	char a0[] = "qq-run", a1[] = "ssh", a2[] = "--workspace", a3[] = "w s", a4[] = "ls",
+	    a5[] = "-l";
+	char *argv[] = { a0, a1, a2, a3, a4, a5, NULL };
+	struct qq_run_opts o;
+	struct qq_err e;
+	int argc = 6, ch, seen = 0;
+
+	ck_assert_int_eq(qq_run_ssh_word(&argc, argv, "+v", opts), 1);
+	ck_assert_int_eq(argc, 5);
+	while ((ch = getopt_long(argc, argv, "+v", opts, NULL)) != -1)
+		seen += ch == 'W' && strcmp(optarg, "w s") == 0;
+	ck_assert_int_eq(seen, 1);
+	qq_run_init(&o);
+	ck_assert_int_eq(qq_run_operands(&o, 1, argc, argv, &e), 0);
+	ck_assert_int_eq(o.action, QQ_RUN_SSH);
+	ck_assert_str_eq(o.ssh_cmd[0], "ls");
+	ck_assert_str_eq(o.ssh_cmd[1], "-l");
+	ck_assert_ptr_null(o.ssh_cmd[2]);
+	ck_assert_int_eq(qq_run_prints_facts(&o), 1);
+	qq_run_free(&o);
+	/* Without "ssh": at most one operand. */
+	argc = 3;
+	argv[1] = a4;
+	argv[2] = a5;
+	argv[3] = NULL;
+	ck_assert_int_eq(qq_run_ssh_word(&argc, argv, "+", opts), 0);
+	optind = 1;
+	qq_run_init(&o);
+	ck_assert_int_eq(qq_run_operands(&o, 0, argc, argv, &e), QQ_EXIT_USAGE);
+	qq_run_free(&o);
+}
+END_TEST
+
 Suite *
 suite_run(void)
 {
@@ -185,6 +225,7 @@ suite_run(void)
 	tcase_add_test(tc, test_dry_run_writes_nothing);
 	tcase_add_test(tc, test_stop_not_running);
 	tcase_add_test(tc, test_options);
+	tcase_add_test(tc, test_ssh_word);
 	suite_add_tcase(s, tc);
 	return s;
 }
