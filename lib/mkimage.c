@@ -326,16 +326,36 @@ out:
 	return e->status;
 }
 
-/* The stage facts as a build reads them, checked without their files (they may not be staged yet). */
+/*
+ * The stage facts as a build reads them, without their files (they may not be
+ * staged yet): one array, its strings after the entries; the caller frees *vp.
+ */
 static int
-stage_facts_check(const struct qq_facts *f, struct qq_err *e)
+stage_facts_parse(const struct qq_facts *f, struct qq_mkimage_file **vp, size_t *np,
+    struct qq_err *e)
 {
-	char guest[PATH_MAX], host[PATH_MAX];
+	struct qq_mkimage_file *v;
+	size_t k = 0;
 
-	for (size_t i = 0; i < f->n; i++)
-		if (strcmp(f->v[i].key, "stage") == 0 &&
-		    qq_stage_parse(f->v[i].value, guest, sizeof(guest), host, sizeof(host), e) != 0)
+	*vp = NULL;
+	*np = 0;
+	if ((v = calloc(f->n ? f->n : 1, sizeof(*v) + 2 * PATH_MAX)) == NULL)
+		return qq_err_sys(e, QQ_EXIT_RUNTIME, "unable to plan the image");
+	for (size_t i = 0; i < f->n; i++) {
+		char *guest = (char *)(v + f->n) + 2 * PATH_MAX * k;
+
+		if (strcmp(f->v[i].key, "stage") != 0)
+			continue;
+		if (qq_stage_parse(f->v[i].value, guest, PATH_MAX, guest + PATH_MAX, PATH_MAX,
+		    e) != 0) {
+			free(v);
 			return e->status;
+		}
+		v[k++] = (struct qq_mkimage_file){ .guest = guest, .host = guest + PATH_MAX,
+		    .mode = 0755 };
+	}
+	*vp = v;
+	*np = k;
 	return 0;
 }
 
@@ -367,12 +387,13 @@ qq_mkimage_plan(struct qq_settings *s, struct qq_facts *f, const struct qq_mkima
 	else if (qq_ws_check(&c->ws, s->val[QQ_SET_WORKSPACE], e) != 0)
 		rc = e->status;
 	else
-		rc = stage_facts_check(f, e);
+		rc = stage_facts_parse(f, &c->planned, &c->nplanned, e);
 	if (rc == 0)
 		rc = b->plan(c, e);
 	if (b->done != NULL)
 		b->done(c);
 	qq_digest_free(&c->dc);
+	free(c->planned);
 	free(c);
 	return rc;
 }

@@ -33,6 +33,8 @@ struct qq_mkimage_ctx {
 	struct qq_facts			*f;
 	const struct qq_mkimage_opts	*o;
 	FILE				*talk;		/* notes; NULL: quiet */
+	struct qq_mkimage_file		*planned;	/* plan only: the stage facts parsed, not yet staged */
+	size_t				 nplanned;
 	void				*priv;		/* the builder's own state; its done() frees it */
 };
 

@@ -546,36 +546,18 @@ facts(struct qq_mkimage_ctx *c, struct qq_err *e)
 static int
 plan(struct qq_mkimage_ctx *c, struct qq_err *e)
 {
-	struct qq_mkimage_file *mf;
 	struct qnx *q;
 	char *snippet = NULL;
-	size_t i, k = 0;
-	int rc = 0;
 
 	/*
 	 * What a build would refuse, checked now without writing, so that a dry run
 	 * refuses what a run would: the options, names the snippet cannot hold (the
-	 * stage facts as the build reads them; their files may not be staged yet), the SDP.
+	 * stage facts mkimage.c parsed), the SDP.
 	 */
-	if (qq_mkimage_qnx_opts_check(c->o, e) != 0)
+	if (qq_mkimage_qnx_opts_check(c->o, e) != 0 ||
+	    qq_mkimage_snippet(c->planned, c->nplanned, &snippet, e) != 0)
 		return e->status;
-	if ((mf = calloc(c->f->n ? c->f->n : 1, sizeof(*mf) + 2 * PATH_MAX)) == NULL)
-		return qq_err_sys(e, QQ_EXIT_RUNTIME, "unable to plan the image");
-	for (i = 0; rc == 0 && i < c->f->n; i++) {
-		char *guest = (char *)(mf + c->f->n) + 2 * PATH_MAX * k;
-
-		if (strcmp(c->f->v[i].key, "stage") != 0)
-			continue;
-		rc = qq_stage_parse(c->f->v[i].value, guest, PATH_MAX, guest + PATH_MAX, PATH_MAX, e);
-		mf[k++] = (struct qq_mkimage_file){ .guest = guest, .host = guest + PATH_MAX,
-		    .mode = 0755 };
-	}
-	if (rc == 0)
-		rc = qq_mkimage_snippet(mf, k, &snippet, e);
 	free(snippet);
-	free(mf);
-	if (rc != 0)
-		return rc;
 	if ((q = c->priv = calloc(1, sizeof(*q))) == NULL)
 		return qq_err_sys(e, QQ_EXIT_RUNTIME, "unable to plan the image");
 	if (find_sdp(c, q, e) != 0)
