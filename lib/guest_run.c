@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "qq.h"
@@ -92,23 +93,19 @@ fail:
 	return e->status;
 }
 
-/* Asks a master on c->ctl whether it runs (ssh -O check); 1 yes, 0 no. */
+/* Asks a master on c->ctl whether it runs (MUX_C_ALIVE_CHECK, no ssh process); 1 yes, 0 no. */
 static int
 master_alive(const struct qq_guest_conn *c)
 {
-	static const char *const check[] = { "-O", "check", NULL };
-	struct qq_guest_argv a;
 	struct qq_err e;
-	struct stat st;
-	int rc;
+	long pid = 0;
+	int fd, rc;
 
-	if (lstat(c->ctl, &st) == -1 || !S_ISSOCK(st.st_mode))
+	if (qq_mux_open(c->ctl, &fd, &e) != 0)
 		return 0;
-	if (ctl_argv(&a, c, check, NULL, &e) != 0)
-		return 0;
-	rc = run_quiet(a.argv);
-	qq_guest_argv_free(&a);
-	return rc == 0;
+	rc = qq_mux_alive(fd, &pid, &e) == 0 && pid > 0;
+	close(fd);
+	return rc;
 }
 
 static int master_start(struct qq_guest_conn *, const struct qq_guest *, struct qq_err *);
@@ -175,10 +172,8 @@ master_start(struct qq_guest_conn *c, const struct qq_guest *g, struct qq_err *e
 		return rc;
 	rc = run_quiet(a.argv);
 	qq_guest_argv_free(&a);
-	if (rc == 0 && master_alive(c)) {
-		c->owned = 1;
+	if (rc == 0 && master_alive(c))
 		return 0;
-	}
 	line[0] = '\0';
 	if (qq_file_read(c->log, 1 << 20, &log, &len, e) == 0) {
 		while (len > 0 && log[len - 1] == '\n')
@@ -188,23 +183,6 @@ master_start(struct qq_guest_conn *c, const struct qq_guest *g, struct qq_err *e
 	}
 	return qq_err_set(e, QQ_EXIT_RUNTIME, "unable to open the SSH connection to the guest on "
 	    "port %d%s%s", g->port, *line ? ": " : "", line);
-}
-
-void
-qq_guest_master_close(struct qq_guest_conn *c)
-{
-	static const char *const ex[] = { "-O", "exit", NULL };
-	struct qq_guest_argv a;
-	struct qq_err e;
-
-	if (!c->owned)
-		return;
-	if (ctl_argv(&a, c, ex, NULL, &e) == 0) {
-		(void)run_quiet(a.argv);
-		qq_guest_argv_free(&a);
-	}
-	c->owned = 0;
-	(void)unlink(c->log);
 }
 
 void
@@ -246,57 +224,107 @@ qq_guest_script(const char *token, char *const argv[], int stdin_null, char **ou
 {
 	/*
 	 * POSIX sh, for busybox ash and QNX's ksh (pdksh) alike. The command runs
-	 * in a process group of its own, so that a timeout can kill it and all it
-	 * started without touching sshd: dropbear runs a session's command in its
-	 * own process group (dbutil.c spawn_command: fork, no setsid), OpenSSH
-	 * in a new session (session.c do_exec_no_pty: setsid()); neither group is
-	 * ours to kill. So: with setsid(1) where the guest has it (busybox, util-linux),
-	 * else with the shell's job control (set -m: background jobs get their
-	 * own process group; QNX's ksh is pdksh, whose monitor option works
-	 * without a terminal). Under setsid it runs in the foreground: a shell
-	 * without job control starts background commands with SIGINT and
-	 * SIGQUIT ignored (POSIX sh 2.11). Protocol on stderr: first
-	 * "TOKEN p PGID", last "\nTOKEN x STATUS [SIGNAME]" with the name from
-	 * the guest's own kill -l (signal numbers differ between QNX and Linux).
-	 * At the end the whole group is killed: nothing the command left
-	 * running keeps the session open.
+	 * in a process group that qq may kill (a timeout) without touching sshd:
+	 *
+	 * - OpenSSH's sshd (QNX's) starts each session's shell as a session
+	 *   leader (session.c, do_exec_no_pty: setsid()), so its group is the
+	 *   session's own: the command runs right there, at the cost of the one
+	 *   fork and exec any command costs.
+	 * - Dropbear (the Linux test guest's) leaves the shell in the group of
+	 *   the connection's dropbear (measured: pgid == the dropbear's pid), a
+	 *   group that must not be killed. `kill -0 -$$` (a builtin, no
+	 *   process) tells the two apart; then setsid(1) makes a new shell a
+	 *   leader, else (no setsid) the shell's job control does (set -m:
+	 *   background jobs get groups of their own; pdksh's works without a tty).
+	 *
+	 * The command runs in a subshell that execs it, in the foreground: a
+	 * background command of a shell without job control would start with
+	 * SIGINT and SIGQUIT ignored (POSIX sh 2.11). The waiting shell's own
+	 * stderr is /dev/null meanwhile (an exec redirection), so its report of a
+	 * death by a signal ("Segmentation fault" in busybox ash, which writes it
+	 * where the shell's stderr was before a compound command's redirection)
+	 * is not mixed into the command's; the subshell gets stderr back through
+	 * fd 4. Protocol on stderr: first "TOKEN p PGID", last "\nTOKEN x STATUS
+	 * [SIGNAME]" with the name from the guest's own kill -l (signal numbers
+	 * differ between QNX and Linux). At the end the whole group is killed:
+	 * nothing the command left running keeps the session open. echo, not
+	 * printf: printf is no builtin of pdksh.
 	 */
 	const char *in = stdin_null ? " </dev/null" : "";
-	struct qq_sbuf body = { 0 }, b = { 0 };
+	int is_eval = strcmp(argv[0], "eval") == 0;
+	struct qq_sbuf body = { 0 }, b = { 0 }, args = { 0 };
 	size_t i;
 
-	qq_sbuf_add(&body, "t=$1; shift; printf '%s p %d\\n' $t $$ >&2; \"$@\"");
+	for (i = 0; argv[i] != NULL; i++) {
+		qq_sbuf_add(&args, " ");
+		qq_sbuf_sq(&args, argv[i]);
+	}
+	qq_sbuf_add(&body, "t=$1; shift; echo \"$t p $$\" >&2; exec 4>&2 2>/dev/null; "
+	    "( exec 2>&4 4>&-; ");
+	qq_sbuf_add(&body, is_eval ? "\"$@\" )" : "exec \"$@\" )");
 	qq_sbuf_add(&body, in);
-	qq_sbuf_add(&body, "; s=$?; n=; [ $s -gt 128 ] && n=$(kill -l $s 2>/dev/null); "
-	    "printf '\\n%s x %d %s\\n' $t $s \"$n\" >&2; kill -9 0");
-	qq_sbuf_add(&b, "if command -v setsid >/dev/null 2>&1; then exec setsid sh -c ");
+	qq_sbuf_add(&body, "; s=$?; exec 2>&4 4>&-; n=; [ $s -gt 128 ] && "
+	    "n=$(kill -l $s 2>/dev/null); echo \"\n$t x $s $n\" >&2; kill -9 0");
+	qq_sbuf_add(&b, "if kill -0 -$$ 2>/dev/null; then set -- ");
+	qq_sbuf_sq(&b, token);
+	qq_sbuf_add(&b, args.err ? "" : args.p);
+	qq_sbuf_add(&b, "; ");
+	qq_sbuf_add(&b, body.err ? "" : body.p);
+	qq_sbuf_add(&b, "; fi; if command -v setsid >/dev/null 2>&1; then exec setsid sh -c ");
 	qq_sbuf_sq(&b, body.err ? "" : body.p);
 	qq_sbuf_add(&b, " sh ");
 	qq_sbuf_sq(&b, token);
-	for (i = 0; argv[i] != NULL; i++) {
-		qq_sbuf_add(&b, " ");
-		qq_sbuf_sq(&b, argv[i]);
-	}
+	qq_sbuf_add(&b, args.err ? "" : args.p);
 	qq_sbuf_add(&b, "; fi; set -m 2>/dev/null; set --");
-	for (i = 0; argv[i] != NULL; i++) {
-		qq_sbuf_add(&b, " ");
-		qq_sbuf_sq(&b, argv[i]);
-	}
+	qq_sbuf_add(&b, args.err ? "" : args.p);
 	qq_sbuf_add(&b, "; \"$@\"");
 	qq_sbuf_add(&b, in);
-	qq_sbuf_add(&b, " & p=$!; printf '%s p %d\\n' ");
+	qq_sbuf_add(&b, " & p=$!; echo ");
 	qq_sbuf_sq(&b, token);
-	qq_sbuf_add(&b, " $p >&2; wait $p; s=$?; n=; [ $s -gt 128 ] && n=$(kill -l $s 2>/dev/null); "
-	    "kill -9 -$p 2>/dev/null; printf '\\n%s x %d %s\\n' ");
+	qq_sbuf_add(&b, "\" p $p\" >&2; wait $p; s=$?; n=; [ $s -gt 128 ] && "
+	    "n=$(kill -l $s 2>/dev/null); kill -9 -$p 2>/dev/null; echo \"\n\"");
 	qq_sbuf_sq(&b, token);
-	qq_sbuf_add(&b, " $s \"$n\" >&2");
+	qq_sbuf_add(&b, "\" x $s $n\" >&2");
 	free(body.p);
-	if (b.err || body.err) {
+	free(args.p);
+	if (b.err || body.err || args.err) {
 		free(b.p);
 		return qq_err_set(e, QQ_EXIT_RUNTIME, "unable to build the guest command: out of memory");
 	}
 	*out = b.p;
 	return 0;
+}
+
+/*
+ * Opens the session over the master's socket: no ssh process at all (an
+ * ssh client costs ~10 ms of the host's CPU to start). A refusal (the
+ * guest's sshd refusing the channel; dropbear 2022.83 does so now and then
+ * with four sessions opening at once) ran nothing, so it is retried after a
+ * pause that grows: 50 ms more each time, 9 retries, about 2.3 s in all.
+ * 1 when no master answers (the caller starts ssh instead).
+ */
+static int
+start_mux(struct qq_guest_conn *c, const char *cmd, const int fds[3], struct qq_guest_job *j,
+    struct qq_err *e)
+{
+	struct timespec ts;
+	int attempt, rc;
+
+	for (attempt = 1;; attempt++) {
+		if (qq_mux_open(c->ctl, &j->mux, e) != 0)
+			return e->status == QQ_EXIT_NO ? 1 : e->status;
+		if ((rc = qq_mux_session(j->mux, cmd, fds, &j->sid, e)) == 0)
+			return 0;
+		close(j->mux);
+		j->mux = -1;
+		if (rc != QQ_MUX_REFUSED || attempt >= 10)
+			break;
+		ts.tv_sec = 0;
+		ts.tv_nsec = 50000000L * attempt;
+		nanosleep(&ts, NULL);
+	}
+	j->refused = rc == QQ_MUX_REFUSED;
+	return e->status = QQ_EXIT_RUNTIME;
 }
 
 int
@@ -307,26 +335,45 @@ qq_guest_job_start(struct qq_guest_conn *c, char *const argv[], int infd, int ou
 	posix_spawn_file_actions_t fa;
 	struct qq_guest_argv a;
 	char *script = NULL, *cmd[2];
-	int p[2] = { -1, -1 }, rc;
+	int p[2] = { -1, -1 }, fds[3], nullfd = -1, rc;
 
 	memset(j, 0, sizeof(*j));
-	j->errfd = -1;
+	j->errfd = j->mux = -1;
 	j->errout = errfd;
 	j->status = -1;
 	/* A per-command token: a command's own output cannot end like the trailer by chance. */
 	snprintf(j->token, sizeof(j->token), "qq-%08x%08x", arc4random(), arc4random());
 	if ((rc = qq_guest_script(j->token, argv, infd == -1, &script, e)) != 0)
 		return rc;
+	if (pipe2(p, O_CLOEXEC) == -1) {
+		free(script);
+		return qq_err_sys(e, QQ_EXIT_RUNTIME, "unable to make a pipe");
+	}
+	j->t0_us = qq_vm_now_us();
+	if (infd == -1 && (nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1) {
+		rc = qq_err_sys(e, QQ_EXIT_RUNTIME, "unable to open /dev/null");
+		goto fail;
+	}
+	fds[0] = infd == -1 ? nullfd : infd;
+	fds[1] = outfd;
+	fds[2] = p[1];
+	rc = start_mux(c, script, fds, j, e);
+	if (nullfd != -1)
+		close(nullfd);
+	if (rc == 0) {
+		close(p[1]);
+		j->errfd = p[0];
+		free(script);
+		return 0;
+	}
+	if (rc != 1)
+		goto fail;
+
+	/* No master answers: an ssh client of its own (it falls back to a connection of its own). */
 	cmd[0] = script;
 	cmd[1] = NULL;
-	if ((rc = ctl_argv(&a, c, client, cmd, e)) != 0) {
-		free(script);
-		return rc;
-	}
-	if (pipe2(p, O_CLOEXEC) == -1) {
-		rc = qq_err_sys(e, QQ_EXIT_RUNTIME, "unable to start ssh");
-		goto out;
-	}
+	if ((rc = ctl_argv(&a, c, client, cmd, e)) != 0)
+		goto fail;
 	posix_spawn_file_actions_init(&fa);
 	if (infd == -1)
 		posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
@@ -336,19 +383,22 @@ qq_guest_job_start(struct qq_guest_conn *c, char *const argv[], int infd, int ou
 	posix_spawn_file_actions_adddup2(&fa, p[1], STDERR_FILENO);
 	rc = posix_spawnp(&j->pid, a.argv[0], &fa, NULL, a.argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
-	close(p[1]);
 	if (rc != 0) {
 		errno = rc;
-		close(p[0]);
 		j->pid = 0;
 		rc = qq_err_sys(e, rc == ENOENT ? QQ_EXIT_NOTFOUND : QQ_EXIT_RUNTIME,
 		    "unable to run %s", a.argv[0]);
-		goto out;
+		qq_guest_argv_free(&a);
+		goto fail;
 	}
-	j->errfd = p[0];
-	j->t0_us = qq_vm_now_us();
-out:
 	qq_guest_argv_free(&a);
+	close(p[1]);
+	j->errfd = p[0];
+	free(script);
+	return 0;
+fail:
+	close(p[0]);
+	close(p[1]);
 	free(script);
 	return rc;
 }
@@ -484,10 +534,16 @@ trailer(struct qq_guest_job *j)
 int
 qq_guest_job_wait(struct qq_guest_job *j, struct qq_err *e)
 {
-	int ws = 0;
+	int ws = 0, exitval = -1;
 
 	while (qq_guest_job_read(j) == 1)
 		;
+	if (j->mux != -1) {
+		(void)qq_mux_wait(j->mux, j->sid, &exitval);
+		close(j->mux);
+		j->mux = -1;
+		ws = (exitval == -1 ? 255 : exitval) << 8;
+	}
 	if (j->pid > 0)
 		while (waitpid(j->pid, &ws, 0) == -1)
 			if (errno != EINTR) {
@@ -503,34 +559,65 @@ qq_guest_job_wait(struct qq_guest_job *j, struct qq_err *e)
 	}
 	if (j->status == -1)
 		return qq_err_set(e, QQ_EXIT_RUNTIME, "the SSH session ended without the "
-		    "command's status (ssh exited %d): the guest or the connection was lost",
-		    qq_err_wstatus(ws));
+		    "command's status (%s %d): the guest or the connection was lost",
+		    exitval == -1 && ws == 255 << 8 ? "no exit status; ssh's would be" :
+		    "exit status", qq_err_wstatus(ws));
 	return 0;
+}
+
+/* Runs cmd in the guest over c, stdin, stdout and stderr on /dev/null; its exit status, or -1. */
+static int
+run_ctl(struct qq_guest_conn *c, const char *cmd)
+{
+	static const char *const client[] = { "-T", "-o", "ControlMaster=no", NULL };
+	struct qq_guest_argv a;
+	struct qq_err e;
+	unsigned sid;
+	char *argv[2] = { (char *)cmd, NULL };
+	int fd, nul, fds[3], rc = -1;
+
+	if (qq_mux_open(c->ctl, &fd, &e) == 0) {
+		if ((nul = open("/dev/null", O_RDWR | O_CLOEXEC)) != -1) {
+			fds[0] = fds[1] = fds[2] = nul;
+			if (qq_mux_session(fd, cmd, fds, &sid, &e) == 0) {
+				close(nul);
+				nul = -1;
+				(void)qq_mux_wait(fd, sid, &rc);
+			}
+			if (nul != -1)
+				close(nul);
+		}
+		close(fd);
+		return rc;
+	}
+	if (ctl_argv(&a, c, client, argv, &e) != 0)
+		return -1;
+	rc = run_quiet(a.argv);
+	qq_guest_argv_free(&a);
+	return rc;
 }
 
 int
 qq_guest_job_kill(struct qq_guest_conn *c, struct qq_guest_job *j, struct qq_err *e)
 {
-	static const char *const client[] = { "-T", "-o", "ControlMaster=no", NULL };
-	struct qq_guest_argv a;
-	char cmd[128], *argv[2] = { cmd, NULL };
+	char cmd[128];
 	int rc;
 
 	if (j->pgid <= 1) {
 		/* Not started in the guest yet: end our side; the session's close ends it. */
 		if (j->pid > 0)
 			kill(j->pid, SIGTERM);
+		if (j->mux != -1) {
+			close(j->mux);
+			j->mux = -1;
+		}
 		return qq_err_set(e, QQ_EXIT_RUNTIME, "the command's process group is unknown");
 	}
 	/* The group, or (no job control after all) at least the command itself. */
 	snprintf(cmd, sizeof(cmd), "kill -9 -%ld 2>/dev/null || kill -9 %ld", j->pgid, j->pgid);
-	if ((rc = ctl_argv(&a, c, client, argv, e)) != 0)
-		return rc;
-	rc = run_quiet(a.argv);
-	qq_guest_argv_free(&a);
-	if (rc != 0)
+	if ((rc = run_ctl(c, cmd)) != 0)
 		return qq_err_set(e, QQ_EXIT_RUNTIME, "unable to kill process group %ld in the "
-		    "guest (ssh exited %d)", j->pgid, rc);
+		    "guest (status %d)", j->pgid, rc);
 	return 0;
 }
 
@@ -542,6 +629,10 @@ qq_guest_job_abandon(struct qq_guest_job *j)
 	if (j->errfd != -1) {
 		close(j->errfd);
 		j->errfd = -1;
+	}
+	if (j->mux != -1) {
+		close(j->mux);	/* the master closes the session */
+		j->mux = -1;
 	}
 	if (j->pid > 0) {
 		kill(j->pid, SIGKILL);

@@ -1083,11 +1083,35 @@ struct qq_guest_conn {
 	struct qq_guest	 g;
 	char		 ctl[QQ_VALUE_MAX];	/* ControlPath */
 	char		 log[QQ_VALUE_MAX];	/* WS/ssh-master.log (ssh -E) */
-	int		 owned;			/* we started the master: close it */
 };
 
+/*
+ * mux.c: a passenger client of an OpenSSH ControlMaster (PROTOCOL.mux,
+ * protocol version 4, in openssh-portable): a session over the shared
+ * connection without an ssh process of its own.
+ */
+#define QQ_MUX_REFUSED	75	/* the master or the guest refused a session: nothing ran */
+/* Connects to the master on socket ctl and exchanges hellos; none listening is QQ_EXIT_NO. */
+int	 qq_mux_open(const char *ctl, int *fd, struct qq_err *e);
+/* MUX_C_ALIVE_CHECK: the master's pid. */
+int	 qq_mux_alive(int fd, long *pid, struct qq_err *e);
+/*
+ * Opens a session running cmd (through the guest user's shell, as ssh's
+ * command) with fds[0..2] as its stdin, stdout and stderr (passed to the
+ * master, which reads and writes them itself). The session's id in *sid. A
+ * refusal (MUX_S_FAILURE, e.g. the guest's sshd refusing the channel) is
+ * QQ_MUX_REFUSED; a master gone silent for 120 s is QQ_EXIT_RUNTIME.
+ */
+int	 qq_mux_session(int fd, const char *cmd, const int fds[3], unsigned *sid,
+	    struct qq_err *e);
+/* Waits for session sid to end (the master closing fd): its exit status 0-255, or -1 for none. */
+int	 qq_mux_wait(int fd, unsigned sid, int *exitval);
+
 struct qq_guest_job {
-	pid_t		 pid;		/* the ssh client; 0 once reaped */
+	pid_t		 pid;		/* the ssh client (no master to share); 0 once reaped */
+	int		 mux;		/* the ControlMaster socket of the session, else -1 */
+	unsigned	 sid;		/* the master's session id */
+	int		 refused;	/* the master refused the session: nothing ran */
 	int		 errfd;		/* its stderr (a pipe), -1 at EOF: poll(2) it, then _read */
 	int		 errout;	/* where the command's stderr goes; borrowed */
 	long		 pgid;		/* the guest process group; 0 not yet known */
@@ -1106,13 +1130,13 @@ struct qq_guest_job {
 /* The ControlPath of workspace ws (absolute); creates the short private directory when needed. */
 int	 qq_guest_ctl_path(const char *ws, char *out, size_t outsz, struct qq_err *e);
 /*
- * Uses the workspace's master when one answers ssh -O check, else starts
- * one (ssh -M -N -f: ready when ssh returns) and marks it owned. Failure is
+ * Uses the workspace's master when one answers its socket, else starts
+ * one (ssh -M -N -f: ready when ssh returns). The master is the VM's, not
+ * the caller's: it stays for every later qq-test, qq-exec and qq-run ssh
+ * and ends when the guest's connection does (the VM stopping). Failure is
  * QQ_EXIT_RUNTIME with ssh's last log line.
  */
 int	 qq_guest_master_open(struct qq_guest_conn *c, const struct qq_guest *g, struct qq_err *e);
-/* Stops the master if this process started it (ssh -O exit). */
-void	 qq_guest_master_close(struct qq_guest_conn *c);
 /* The guest sh command for argv (malloc'd into *out); stdin from /dev/null when stdin_null. */
 int	 qq_guest_script(const char *token, char *const argv[], int stdin_null, char **out,
 	    struct qq_err *e);

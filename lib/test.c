@@ -310,7 +310,7 @@ qq_test_run(struct qq_settings *s, const struct qq_facts *f, const struct qq_tes
 	const char *ws;
 	long long t0 = qq_vm_now_us();
 	time_t start = time(NULL);
-	int rc, timeout_s, master = 0;
+	int rc, timeout_s;
 	size_t i;
 
 	memset(&r, 0, sizeof(r));
@@ -355,16 +355,11 @@ qq_test_run(struct qq_settings *s, const struct qq_facts *f, const struct qq_tes
 		if (qq_guest_open(&g, ws, &ge) != 0 || qq_file_mkdirs(r.resdir, 0755, &ge) != 0 ||
 		    qq_guest_master_open(&c, &g, &ge) != 0)
 			runner_fail(&r, &ge);
-		else
-			master = 1;
 		timeout_s = o->timeout_s > 0 ? o->timeout_s : under_kvm(f, g.pid) ?
 		    QQ_TEST_TIMEOUT_KVM : QQ_TEST_TIMEOUT_TCG;
 		if (!r.failed && (rc = run_all(&r, &c, o->jobs > 0 ? o->jobs : 1, timeout_s, e))
 		    != 0)
 			goto out;
-		if (master)
-			qq_guest_master_close(&c);
-		master = 0;
 		for (i = 0; i < r.plan.n; i++)
 			if (!r.done[i]) {
 				qq_result_notrun(&r.res[i], r.ferr.msg);
@@ -393,8 +388,6 @@ qq_test_run(struct qq_settings *s, const struct qq_facts *f, const struct qq_tes
 	} else
 		rc = sum->passed == sum->n ? 0 : QQ_EXIT_NO;
 out:
-	if (master)
-		qq_guest_master_close(&c);
 	sum->runner_failed = rc != 0 && rc != QQ_EXIT_NO;
 	free(r.res);
 	free(r.done);

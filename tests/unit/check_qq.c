@@ -42,6 +42,7 @@ static Suite *(*const suites[])(void) = {
 	suite_tap,
 	suite_junit,
 	suite_guest_run,
+	suite_mux,
 	suite_exec,
 };
 

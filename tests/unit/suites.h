@@ -35,6 +35,7 @@ Suite	*suite_tap(void);
 Suite	*suite_junit(void);
 Suite	*suite_guest_run(void);
 Suite	*suite_exec(void);
+Suite	*suite_mux(void);
 
 /* A fresh temporary directory for a test; removed by rmtree. */
 char	*test_tmpdir(void);
@@ -48,5 +49,13 @@ void	 test_subst(char *out, size_t outsz, const char *s, const char *dir);
 /* A checked fixture: saves HOME, PATH and the working directory, and restores them. */
 void	 test_env_save(void);
 void	 test_env_restore(void);
+
+/*
+ * A stand-in OpenSSH ControlMaster listening on path (PROTOCOL.mux): runs
+ * each session's command with the local sh; refuses the first `refuse`
+ * session requests. Its pid; fakemux_stop kills it.
+ */
+pid_t	 fakemux_start(const char *path, int refuse);
+void	 fakemux_stop(pid_t pid);
 
 #endif
