@@ -52,12 +52,58 @@ store_path(const struct item *it, char *out, size_t outsz)
 }
 
 /*
+ * The digest of the open file it->fd (fstat in *st), remembered in
+ * WS/exec/fp/KEY (KEY from the file's absolute path) by digest.c's
+ * fingerprint rule, so that the 100th run of an unchanged test binary does
+ * not read its megabytes again. Anything odd (no cache yet, a file replaced
+ * between stat and open) reads the open file itself.
+ */
+static int
+digest(const char *ws, struct item *it, const struct stat *st, struct qq_err *e)
+{
+	struct qq_digest_cache dc;
+	struct stat cst;
+	struct qq_err ce;
+	char abs[QQ_VALUE_MAX], key[QQ_DIGEST_HEX], cpath[QQ_VALUE_MAX + 64];
+	int ok = 0;
+
+	memset(&dc, 0, sizeof(dc));
+	dc.dirfd = -1;
+	if (ws != NULL && qq_file_abspath(it->host, abs, sizeof(abs), &ce) == 0) {
+		qq_digest_buf(abs, strlen(abs), key);
+		snprintf(cpath, sizeof(cpath), "%s/%s/fp/%.32s", ws, CACHE_DIR, key);
+		if (qq_digest_load(&dc, cpath, &ce) == 0 &&
+		    qq_digest_get(&dc, abs, it->hex, &cst, &ce) == 0 &&
+		    cst.st_dev == st->st_dev && cst.st_ino == st->st_ino &&
+		    cst.st_size == st->st_size && cst.st_mtim.tv_sec == st->st_mtim.tv_sec &&
+		    cst.st_mtim.tv_nsec == st->st_mtim.tv_nsec) {
+			ok = 1;
+			/*
+			 * Kept only in a workspace qq-exec has used (WS/exec
+			 * exists): making WS here would make the directory
+			 * that --boot must find absent or empty. A cache:
+			 * failing to keep it is no error.
+			 */
+			*strrchr(cpath, '/') = '\0';
+			if (mkdir(cpath, 0755) == 0 || errno == EEXIST) {
+				cpath[strlen(cpath)] = '/';
+				(void)qq_digest_save(&dc, cpath, &ce);
+			}
+		}
+	}
+	qq_digest_free(&dc);
+	if (ok)
+		return 0;
+	return qq_digest_fd(it->fd, it->host, it->hex, e);
+}
+
+/*
  * Opens and digests a host file. The binary itself missing is 127 and
  * unreadable or not a regular file 126, as a shell would say; a --file is
  * qq's bad input (QQ_EXEC_FAILED).
  */
 static int
-item_open(struct item *it, const char *host, int binary, struct qq_err *e)
+item_open(struct item *it, const char *ws, const char *host, int binary, struct qq_err *e)
 {
 	const char *base;
 	struct stat st;
@@ -86,7 +132,7 @@ item_open(struct item *it, const char *host, int binary, struct qq_err *e)
 		it->fd = -1;
 		return qq_err_set(e, QQ_EXEC_FAILED, "bad file name %s", host);
 	}
-	if (qq_digest_fd(it->fd, host, it->hex, e) != 0 || lseek(it->fd, 0, SEEK_SET) == -1) {
+	if (digest(ws, it, &st, e) != 0 || lseek(it->fd, 0, SEEK_SET) == -1) {
 		e->status = QQ_EXEC_FAILED;
 		close(it->fd);
 		it->fd = -1;
@@ -113,6 +159,179 @@ boot_id(const char *ws, char *out, size_t outsz)
 		snprintf(out, outsz, "%llu %llu %lld.%09ld\n", (unsigned long long)st.st_dev,
 		    (unsigned long long)st.st_ino, (long long)st.st_mtim.tv_sec,
 		    st.st_mtim.tv_nsec);
+}
+
+/* The boot's own directory of per-call working directories, from boot_id's line. */
+static void
+run_dir(const char *id, char *out, size_t outsz)
+{
+	unsigned long long dev = 0, ino = 0;
+	long long sec = 0;
+	long nsec = 0;
+
+	(void)sscanf(id, "%llu %llu %lld.%ld", &dev, &ino, &sec, &nsec);
+	snprintf(out, outsz, "%s/run/%llx-%llx-%lx", QQ_EXEC_STORE, ino, (unsigned long long)sec,
+	    nsec);
+}
+
+/*
+ * Fresh working directories without a process in the guest for each call
+ * (mkdir and rm cost a fork and an exec each, ~4 ms apiece under TCG): the
+ * host hands out numbered directories of this boot's RUN directory, made
+ * POOL_BATCH at a time by the call that finds none left, which also removes
+ * the directories of the calls that have ended since (a number is never
+ * handed out twice in a boot: each call's directory is new). WS/exec/pool,
+ * under flock(2): the boot's id line, then "next N", "free N...", "done N...".
+ * A call that gets a number before the batch holding it was made makes it
+ * itself (mkdir -p).
+ */
+#define POOL_FILE	"exec/pool"
+#define POOL_BATCH	16
+#define POOL_MAX	4096	/* numbers kept on a line; more are forgotten (left in the guest) */
+
+struct pool {
+	char	 id[128];
+	long	 next, nfree, ndone;
+	long	 free[POOL_MAX], done[POOL_MAX];
+};
+
+static int
+pool_lock(const char *ws, struct pool *p, const char *id, struct qq_err *e)
+{
+	char path[QQ_VALUE_MAX + 16], buf[65536], *line, *s, *tok;
+	long *list, *n;
+	ssize_t len;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", ws, POOL_FILE);
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644)) == -1)
+		return qq_err_sys(e, QQ_EXEC_FAILED, "unable to open %s", path), -1;
+	while (flock(fd, LOCK_EX) == -1)
+		if (errno != EINTR || caught) {
+			qq_err_sys(e, QQ_EXEC_FAILED, "unable to lock %s", path);
+			close(fd);
+			return -1;
+		}
+	len = pread(fd, buf, sizeof(buf) - 1, 0);
+	buf[len > 0 ? len : 0] = '\0';
+	memset(p, 0, sizeof(*p));
+	strlcpy(p->id, id, sizeof(p->id));
+	p->next = 1;
+	s = buf;
+	if ((line = strsep(&s, "\n")) == NULL || s == NULL ||
+	    strncmp(line, id, strcspn(id, "\n")) != 0 || line[strcspn(id, "\n")] != '\0')
+		return fd;	/* another boot's, or new: start again */
+	while ((line = strsep(&s, "\n")) != NULL) {
+		if (strncmp(line, "next ", 5) == 0) {
+			p->next = strtol(line + 5, NULL, 10);
+			continue;
+		}
+		list = strncmp(line, "free", 4) == 0 ? p->free : strncmp(line, "done", 4) == 0 ?
+		    p->done : NULL;
+		n = list == p->free ? &p->nfree : &p->ndone;
+		while (list != NULL && (tok = strsep(&line, " ")) != NULL)
+			if (*tok >= '0' && *tok <= '9' && *n < POOL_MAX)
+				list[(*n)++] = strtol(tok, NULL, 10);
+	}
+	if (p->next < 1)
+		p->next = 1;
+	return fd;
+}
+
+static void
+pool_unlock(int fd, const struct pool *p)
+{
+	FILE *fp;
+	char *buf = NULL;
+	size_t len = 0;
+	long i;
+
+	if ((fp = open_memstream(&buf, &len)) != NULL) {
+		fprintf(fp, "%snext %ld\nfree", p->id, p->next);
+		for (i = 0; i < p->nfree; i++)
+			fprintf(fp, " %ld", p->free[i]);
+		fprintf(fp, "\ndone");
+		for (i = 0; i < p->ndone; i++)
+			fprintf(fp, " %ld", p->done[i]);
+		fprintf(fp, "\n");
+		if (fclose(fp) == 0 && ftruncate(fd, 0) == 0)
+			(void)pwrite(fd, buf, len, 0);
+		free(buf);
+	}
+	close(fd);
+}
+
+/*
+ * This call's working directory (its number in *num) and, for the call
+ * that makes a batch, the guest commands that do it, appended to pre.
+ */
+static int
+pool_take(const char *ws, long *num, struct qq_sbuf *pre, struct qq_err *e)
+{
+	static struct pool p;
+	char id[128], run[QQ_VALUE_MAX], n[32];
+	long i;
+	int fd;
+
+	boot_id(ws, id, sizeof(id));
+	run_dir(id, run, sizeof(run));
+	if ((fd = pool_lock(ws, &p, id, e)) == -1)
+		return e->status;
+	if (p.nfree > 0) {
+		*num = p.free[0];
+		memmove(p.free, p.free + 1, (size_t)(p.nfree - 1) * sizeof(p.free[0]));
+		p.nfree--;
+		pool_unlock(fd, &p);
+		return 0;
+	}
+	*num = p.next;
+	if (p.next == 1) {
+		/* A boot's first batch: other boots' directories go (a disk /data keeps them). */
+		qq_sbuf_add(pre, "for qq_o in " QQ_EXEC_STORE "/run/*; do [ \"$qq_o\" = ");
+		qq_sbuf_sq(pre, run);
+		qq_sbuf_add(pre, " ] || [ ! -d \"$qq_o\" ] || rm -rf \"$qq_o\"; done; ");
+	}
+	if (p.ndone > 0) {
+		qq_sbuf_add(pre, "rm -rf");
+		for (i = 0; i < p.ndone; i++) {
+			snprintf(n, sizeof(n), "/%ld", p.done[i]);
+			qq_sbuf_add(pre, " ");
+			qq_sbuf_sq(pre, run);
+			qq_sbuf_add(pre, n);
+		}
+		qq_sbuf_add(pre, "; ");
+		p.ndone = 0;
+	}
+	qq_sbuf_add(pre, "mkdir -p");
+	for (i = 0; i < POOL_BATCH; i++) {
+		snprintf(n, sizeof(n), "/%ld", p.next + i);
+		qq_sbuf_add(pre, " ");
+		qq_sbuf_sq(pre, run);
+		qq_sbuf_add(pre, n);
+		if (i > 0)
+			p.free[p.nfree++] = p.next + i;
+	}
+	qq_sbuf_add(pre, "; ");
+	p.next += POOL_BATCH;
+	pool_unlock(fd, &p);
+	return 0;
+}
+
+/* The call with working directory num has ended: the next batch removes it. */
+static void
+pool_give(const char *ws, long num)
+{
+	static struct pool p;
+	struct qq_err e;
+	char id[128];
+	int fd;
+
+	boot_id(ws, id, sizeof(id));
+	if ((fd = pool_lock(ws, &p, id, &e)) == -1)
+		return;
+	if (p.ndone < POOL_MAX)
+		p.done[p.ndone++] = num;
+	pool_unlock(fd, &p);
 }
 
 /*
@@ -267,39 +486,37 @@ qq_exec_check(const struct qq_exec_opts *o, struct qq_err *e)
 }
 
 /*
- * The command run in the guest: a fresh working directory (removed
- * afterwards) or --cwd, the --file copies, the --env exports, then the
- * stored binary with its arguments. It runs through `eval` in the shell that
- * guest_run.c starts for the command (a special builtin: no process of its
- * own, and a guest process costs tens of milliseconds under TCG), so it
- * must never `exit` (its status is set with a function's return) and its
- * variables are named qq_* (that shell keeps its token in $t). The binary
- * runs as an asynchronous list followed by `wait 2>/dev/null`: a shell
- * reports a command's death by a signal on its own stderr ("Segmentation
- * fault" in busybox ash, foreground or waited for; "Memory fault" in ksh),
- * which the binary did not write, and only the waiting shell's stderr is
- * silenced that way. Such a list gets /dev/null as stdin (POSIX sh 2.9.3.1)
- * unless redirected, so stdin is passed on as fd 3. A failure before the binary is qq's: status
- * QQ_EXEC_FAILED, after the guest shell's own message.
+ * The command run in the guest: the batch of working directories when this
+ * call makes one (pre), cd to this call's fresh directory (or --cwd), the
+ * --file copies, the --env exports, then exec of the stored binary with its
+ * arguments. guest_run.c runs it with `eval` in the subshell it starts for
+ * the command (no process of its own: a guest process costs milliseconds
+ * under TCG), so the binary replaces that subshell and its status and signal
+ * are the command's. A failure before the binary is qq's: QQ_EXEC_FAILED,
+ * after the guest shell's own message.
  */
 static int
 script(const struct qq_exec_opts *o, const struct item *items, size_t nitems,
-    char *const argv[], const char *token, char **out, struct qq_err *e)
+    char *const argv[], const char *pre, const char *ws, long num, char **out, struct qq_err *e)
 {
-	char path[QQ_VALUE_MAX], code[8];
+	char path[QQ_VALUE_MAX], code[8], id[128];
 	struct qq_sbuf b = { 0 };
 	const char *v;
 	size_t i, n;
 
 	snprintf(code, sizeof(code), "%d", QQ_EXEC_FAILED);
-	qq_sbuf_add(&b, "qq_s() { return $1; }; set +m 2>/dev/null; ");
+	qq_sbuf_add(&b, pre);
 	if (o->cwd != NULL) {
-		qq_sbuf_add(&b, "qq_d=; cd ");
+		qq_sbuf_add(&b, "cd ");
 		qq_sbuf_sq(&b, o->cwd);
 	} else {
-		qq_sbuf_add(&b, "qq_d=" QQ_EXEC_STORE "/run/");
-		qq_sbuf_add(&b, token);
-		qq_sbuf_add(&b, "; mkdir -p \"$qq_d\" && cd \"$qq_d\"");
+		boot_id(ws, id, sizeof(id));
+		run_dir(id, path, sizeof(path));
+		snprintf(path + strlen(path), sizeof(path) - strlen(path), "/%ld", num);
+		qq_sbuf_add(&b, "qq_d=");
+		qq_sbuf_sq(&b, path);
+		qq_sbuf_add(&b, "; { cd \"$qq_d\" 2>/dev/null || { mkdir -p \"$qq_d\" && "
+		    "cd \"$qq_d\"; }; }");
 	}
 	for (i = 1; i < nitems; i++) {	/* items[0] is the binary */
 		store_path(&items[i], path, sizeof(path));
@@ -319,16 +536,15 @@ script(const struct qq_exec_opts *o, const struct item *items, size_t nitems,
 		qq_sbuf_add(&b, path);
 		qq_sbuf_sq(&b, v);
 	}
-	qq_sbuf_add(&b, "; if [ $? -eq 0 ]; then exec 3<&0; ");
+	qq_sbuf_add(&b, " && exec ");
 	store_path(&items[0], path, sizeof(path));
 	qq_sbuf_sq(&b, path);
 	for (i = 1; argv[i] != NULL; i++) {
 		qq_sbuf_add(&b, " ");
 		qq_sbuf_sq(&b, argv[i]);
 	}
-	qq_sbuf_add(&b, " <&3 3<&- & wait $! 2>/dev/null; qq_st=$?; exec 3<&-; else qq_st=");
+	qq_sbuf_add(&b, "; exit ");
 	qq_sbuf_add(&b, code);
-	qq_sbuf_add(&b, "; fi; [ -n \"$qq_d\" ] && cd / && rm -rf \"$qq_d\"; qq_s $qq_st");
 	if (b.err) {
 		free(b.p);
 		return qq_err_set(e, QQ_EXEC_FAILED, "unable to build the guest command: out of "
@@ -580,6 +796,8 @@ qq_exec_run(struct qq_settings *s, const struct qq_exec_opts *o, char *const arg
 	char ws[QQ_VALUE_MAX], bin[QQ_VALUE_MAX], *pre = NULL, *gargv[3], *colon;
 	struct qq_exec_opts lo;
 	char *envfiles = NULL;
+	struct qq_sbuf batch = { 0 };
+	long num = 0;
 	size_t i, nitems;
 	int rc, timed_out = 0, sig = 0, infd, attempt;
 	off_t inpos;
@@ -604,14 +822,14 @@ qq_exec_run(struct qq_settings *s, const struct qq_exec_opts *o, char *const arg
 	}
 	for (i = 0; i < nitems; i++)
 		items[i].fd = -1;
-	if ((rc = item_open(&items[0], argv[0], 1, e)) != 0)
+	if ((rc = item_open(&items[0], ws, argv[0], 1, e)) != 0)
 		goto out;
 	for (i = 1; i < nitems; i++) {
 		/* HOST[:GUEST], split at the last colon. */
 		strlcpy(bin, o->file[i - 1], sizeof(bin));
 		if ((colon = strrchr(bin, ':')) != NULL)
 			*colon = '\0';
-		if ((rc = item_open(&items[i], bin, 0, e)) != 0)
+		if ((rc = item_open(&items[i], ws, bin, 0, e)) != 0)
 			goto out;
 		strlcpy(items[i].guest, colon != NULL ? colon + 1 : items[i].name,
 		    sizeof(items[i].guest));
@@ -638,19 +856,21 @@ qq_exec_run(struct qq_settings *s, const struct qq_exec_opts *o, char *const arg
 		rc = e->status = QQ_EXEC_FAILED;
 		goto restore;
 	}
-	c.owned = 0;	/* the master stays for the next call; it ends with the VM */
 	for (i = 0; i < nitems && rc == 0; i++)
 		rc = store(&c, ws, &items[i], &r->stats, o->talk, e);
 	if (rc != 0)
 		goto restore;
 
-	{
-		char token[24];
-
-		snprintf(token, sizeof(token), "%08x%08x", arc4random(), arc4random());
-		if ((rc = script(o, items, nitems, argv, token, &pre, e)) != 0)
-			goto restore;
+	if (o->cwd == NULL && (rc = pool_take(ws, &num, &batch, e)) != 0)
+		goto restore;
+	if (batch.err) {
+		rc = qq_err_set(e, QQ_EXEC_FAILED, "unable to build the guest command: out of "
+		    "memory");
+		goto restore;
 	}
+	if ((rc = script(o, items, nitems, argv, batch.p != NULL ? batch.p : "", ws, num, &pre,
+	    e)) != 0)
+		goto restore;
 	gargv[0] = "eval";
 	gargv[1] = pre;
 	gargv[2] = NULL;
@@ -670,6 +890,8 @@ qq_exec_run(struct qq_settings *s, const struct qq_exec_opts *o, char *const arg
 		    !refused(&j, attempt))
 			break;
 	}
+	if (num > 0)
+		pool_give(ws, num);
 	if (sig != 0) {
 		rc = qq_err_set(e, 128 + sig, "interrupted by signal %d; the command was killed in "
 		    "the guest", sig);
@@ -696,6 +918,7 @@ out:
 	}
 	free(items);
 	free(pre);
+	free(batch.p);
 out0:
 	free((void *)lo.file);
 	free(envfiles);
