@@ -133,6 +133,14 @@ exec_e2e() {
 	# --timeout kills the guest's process group: 124, well before the command would end.
 	expect 124 qq-exec --timeout 2 --env QQ_SLEEP=60 "$T/cross/t_pass"
 
+	# A crash: the binary's own output, and none of the guest shell's report of the
+	# signal ("Segmentation fault" in busybox ash): the binary did not write it.
+	expect 139 qq-exec "$T/cross/t_crash" && out_has "t_crash: about to crash after 2" &&
+		err_lines 0
+	# raise(SIGINT) kills, as on the host: the binary must not start with SIGINT
+	# ignored, as a non-interactive shell's background command does (POSIX sh 2.11).
+	expect 130 qq-exec --env QQ_CRASH_SIGNAL=INT "$T/cross/t_crash" && err_lines 0
+
 	# qq-run stop ends the VM and the master with it; the next call is qq's failure.
 	expect 0 qq-run stop --workspace "$ws"
 	checks=$((checks + 1))

@@ -27,6 +27,7 @@ static const char fake_ssh[] =
     "for a; do last=$a; done\n"
     "case \" $* \" in *\" -O \"*) exit 0 ;; esac\n"
     "[ -e \"${0%/*}/lost\" ] && { echo 'Connection closed by 127.0.0.1 port 2222' >&2; exit 255; }\n"
+    "[ -e \"${0%/*}/leader\" ] && exec setsid sh -c \"$last\"\n"
     "exec sh -c \"$last\"\n";
 
 static char *dir;
@@ -205,6 +206,60 @@ START_TEST(test_script_quoting)
 }
 END_TEST
 
+/*
+ * The guest command under the shells a guest may have: busybox ash (the
+ * Linux test guest's), pdksh's descendant mksh (QNX's ksh is pdksh) and
+ * dash; both as OpenSSH starts it (a session leader: "leader") and as
+ * dropbear does (in the group of the connection's process). The shell
+ * under test is the fake ssh's "sh" and every "sh" after it (PATH).
+ */
+START_TEST(test_shells)
+{
+	static const char *const shells[] = { "/usr/bin/busybox", "/usr/bin/mksh", "/bin/mksh",
+	    "/bin/dash" };
+	char *segv[] = { "sh", "-c", "echo before >&2; kill -SEGV $$", NULL };
+	char *intr[] = { "sh", "-c", "kill -INT $$; echo survived", NULL };
+	char *plain[] = { "sh", "-c", "echo out; echo err >&2; exit 3", NULL };
+	char link[PATH_MAX], lead[PATH_MAX];
+	struct qq_guest_job j;
+	char *out, *err;
+	int k, leader, tried = 0;
+
+	snprintf(link, sizeof(link), "%s/sh", dir);
+	snprintf(lead, sizeof(lead), "%s/leader", dir);
+	for (k = 0; k < 4; k++) {
+		if (access(shells[k], X_OK) != 0)
+			continue;
+		tried++;
+		unlink(link);
+		ck_assert_int_eq(symlink(shells[k], link), 0);
+		for (leader = 0; leader < 2; leader++) {
+			if (leader)
+				test_puts(dir, "leader", "", 0644);
+			else
+				unlink(lead);
+			ck_assert_msg(run(plain, &j, &out, &err) == 0, "%s", shells[k]);
+			ck_assert_int_eq(j.status, 3);
+			ck_assert_str_eq(out, "out\n");
+			ck_assert_msg(strcmp(err, "err\n") == 0, "%s leader=%d: stderr \"%s\"",
+			    shells[k], leader, err);
+			/* The waiting shell's report of the signal is not the command's stderr. */
+			ck_assert_int_eq(run(segv, &j, &out, &err), 0);
+			ck_assert_int_eq(j.status, 128 + SIGSEGV);
+			ck_assert_str_eq(j.signame, "SEGV");
+			ck_assert_msg(strcmp(err, "before\n") == 0, "%s leader=%d: stderr \"%s\"",
+			    shells[k], leader, err);
+			/* SIGINT is not ignored: the command dies of it, as it would anywhere. */
+			ck_assert_int_eq(run(intr, &j, &out, &err), 0);
+			ck_assert_msg(j.status == 128 + SIGINT, "%s leader=%d: status %d, out \"%s\"",
+			    shells[k], leader, j.status, out);
+			ck_assert_str_eq(out, "");
+		}
+	}
+	ck_assert_int_gt(tried, 0);
+}
+END_TEST
+
 START_TEST(test_ctl_path)
 {
 	char out[QQ_VALUE_MAX], ws[300];
@@ -247,6 +302,7 @@ suite_guest_run(void)
 	tcase_add_test(tc, test_lost);
 	tcase_add_test(tc, test_kill_group);
 	tcase_add_test(tc, test_script_quoting);
+	tcase_add_test(tc, test_shells);
 	tcase_add_test(tc, test_ctl_path);
 	suite_add_tcase(s, tc);
 	return s;
