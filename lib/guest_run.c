@@ -252,42 +252,36 @@ qq_guest_script(const char *token, char *const argv[], int stdin_null, char **ou
 	 */
 	const char *in = stdin_null ? " </dev/null" : "";
 	int is_eval = strcmp(argv[0], "eval") == 0;
-	struct qq_sbuf body = { 0 }, b = { 0 }, args = { 0 };
+	struct qq_sbuf body = { 0 }, b = { 0 };
 	size_t i;
 
-	for (i = 0; argv[i] != NULL; i++) {
-		qq_sbuf_add(&args, " ");
-		qq_sbuf_sq(&args, argv[i]);
-	}
+	/*
+	 * The body and the arguments are written once (the body is kept in
+	 * qq_b and run with eval or sh -c): dropbear refuses a command longer
+	 * than 9000 bytes (sysoptions.h, MAX_CMD_LEN).
+	 */
 	qq_sbuf_add(&body, "t=$1; shift; echo \"$t p $$\" >&2; exec 4>&2 2>/dev/null; "
 	    "( exec 2>&4 4>&-; ");
 	qq_sbuf_add(&body, is_eval ? "\"$@\" )" : "exec \"$@\" )");
 	qq_sbuf_add(&body, in);
 	qq_sbuf_add(&body, "; s=$?; exec 2>&4 4>&-; n=; [ $s -gt 128 ] && "
 	    "n=$(kill -l $s 2>/dev/null); echo \"\n$t x $s $n\" >&2; kill -9 0");
-	qq_sbuf_add(&b, "if kill -0 -$$ 2>/dev/null; then set -- ");
-	qq_sbuf_sq(&b, token);
-	qq_sbuf_add(&b, args.err ? "" : args.p);
-	qq_sbuf_add(&b, "; ");
-	qq_sbuf_add(&b, body.err ? "" : body.p);
-	qq_sbuf_add(&b, "; fi; if command -v setsid >/dev/null 2>&1; then exec setsid sh -c ");
+	qq_sbuf_add(&b, "qq_b=");
 	qq_sbuf_sq(&b, body.err ? "" : body.p);
-	qq_sbuf_add(&b, " sh ");
+	qq_sbuf_add(&b, "; set -- ");
 	qq_sbuf_sq(&b, token);
-	qq_sbuf_add(&b, args.err ? "" : args.p);
-	qq_sbuf_add(&b, "; fi; set -m 2>/dev/null; set --");
-	qq_sbuf_add(&b, args.err ? "" : args.p);
-	qq_sbuf_add(&b, "; \"$@\"");
+	for (i = 0; argv[i] != NULL; i++) {
+		qq_sbuf_add(&b, " ");
+		qq_sbuf_sq(&b, argv[i]);
+	}
+	qq_sbuf_add(&b, "; if kill -0 -$$ 2>/dev/null; then eval \"$qq_b\"; fi; "
+	    "if command -v setsid >/dev/null 2>&1; then exec setsid sh -c \"$qq_b\" sh \"$@\"; fi; "
+	    "t=$1; shift; set -m 2>/dev/null; \"$@\"");
 	qq_sbuf_add(&b, in);
-	qq_sbuf_add(&b, " & p=$!; echo ");
-	qq_sbuf_sq(&b, token);
-	qq_sbuf_add(&b, "\" p $p\" >&2; wait $p; s=$?; n=; [ $s -gt 128 ] && "
-	    "n=$(kill -l $s 2>/dev/null); kill -9 -$p 2>/dev/null; echo \"\n\"");
-	qq_sbuf_sq(&b, token);
-	qq_sbuf_add(&b, "\" x $s $n\" >&2");
+	qq_sbuf_add(&b, " & p=$!; echo \"$t p $p\" >&2; wait $p; s=$?; n=; [ $s -gt 128 ] && "
+	    "n=$(kill -l $s 2>/dev/null); kill -9 -$p 2>/dev/null; echo \"\n$t x $s $n\" >&2");
 	free(body.p);
-	free(args.p);
-	if (b.err || body.err || args.err) {
+	if (b.err || body.err) {
 		free(b.p);
 		return qq_err_set(e, QQ_EXIT_RUNTIME, "unable to build the guest command: out of memory");
 	}
@@ -557,9 +551,15 @@ qq_guest_job_wait(struct qq_guest_job *j, struct qq_err *e)
 		errno = j->werr;
 		return qq_err_sys(e, QQ_EXIT_RUNTIME, "unable to keep the command's output");
 	}
+	if (j->status == -1 && !j->head)
+		return qq_err_set(e, QQ_EXIT_RUNTIME, "the SSH session ended before the command "
+		    "started in the guest (%s %d): the guest or the connection was lost",
+		    exitval == -1 && ws == 255 << 8 ? "no exit status; ssh's would be" :
+		    "exit status", qq_err_wstatus(ws));
 	if (j->status == -1)
 		return qq_err_set(e, QQ_EXIT_RUNTIME, "the SSH session ended without the "
-		    "command's status (%s %d): the guest or the connection was lost",
+		    "command's status, after it started in the guest as process group %ld (%s "
+		    "%d): the guest or the connection was lost", j->pgid,
 		    exitval == -1 && ws == 255 << 8 ? "no exit status; ssh's would be" :
 		    "exit status", qq_err_wstatus(ws));
 	return 0;

@@ -101,8 +101,11 @@ exec_e2e() {
 	meson test -C "$T/mcross" >"$T/mcross.out" 2>&1
 	meson_results "$T/mnative" >"$T/mnative.res"
 	meson_results "$T/mcross" >"$T/mcross.res"
-	same "meson test $arch" "$T/mnative.res" "$T/mcross.res" ||
+	same "meson test $arch" "$T/mnative.res" "$T/mcross.res" || {
 		tail -n 60 "$T/mcross/meson-logs/testlog.txt"	# qq-exec's own words, if any
+		echo "== the ControlMaster's log"; cat "$ws/ssh-master.log" 2>/dev/null
+		echo "== the guest's processes"; qq-run ssh --workspace "$ws" ps </dev/null 2>&1 | tail -n 40
+	}
 	checks=$((checks + 1))
 	grep -q '^crash FAIL -11$' "$T/mnative.res" ||
 		fail "native meson did not see the crash: $(cat "$T/mnative.res")"
