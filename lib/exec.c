@@ -18,7 +18,7 @@
 
 #include "qq.h"
 
-#define CACHE_DIR	"exec"		/* WS/exec/DIGEST: the boot a file was copied for */
+#define CACHE_DIR	"exec"		/* WS/exec/KEY: the boot a guest file was copied for */
 #define BOOT_LOCK	"exec/boot.lock"
 #define BOOT_FILE	"exec/boot"	/* the settings qq-exec --boot last booted with */
 #define HASH_LEN	32		/* hex digits of the digest in guest paths */
@@ -381,8 +381,8 @@ guest_sh(struct qq_guest_conn *c, const char *cmd, int infd, int *status, struct
 
 /*
  * Puts a file into the guest's store once per boot. The host's record
- * WS/exec/DIGEST is locked while the copy runs, so concurrent first calls
- * copy once; in the guest the bytes go to a temporary name, are checked for
+ * WS/exec/KEY (KEY from the guest path DIGEST/NAME) is locked while the
+ * copy runs, so concurrent first calls copy once; in the guest the bytes go to a temporary name, are checked for
  * their size and renamed, so a reader never sees half a file. The copy is
  * `cat` over a session of the shared master: every POSIX guest has it, it
  * needs no sftp subsystem (OpenSSH 9's scp speaks sftp), and it is one
@@ -393,6 +393,7 @@ store(struct qq_guest_conn *c, const char *ws, struct item *it, struct qq_exec_s
     FILE *talk, struct qq_err *e)
 {
 	char rec[QQ_VALUE_MAX + 128], id[128], have[128], dst[QQ_VALUE_MAX], tok[24];
+	char key[QQ_DIGEST_HEX];
 	char msg[QQ_ERR_MAX];
 	struct qq_sbuf cmd = { 0 };
 	ssize_t n;
@@ -402,7 +403,10 @@ store(struct qq_guest_conn *c, const char *ws, struct item *it, struct qq_exec_s
 	snprintf(rec, sizeof(rec), "%s/%s", ws, CACHE_DIR);
 	if (qq_file_mkdirs(rec, 0755, e) != 0)
 		return e->status = QQ_EXEC_FAILED;
-	snprintf(rec, sizeof(rec), "%s/%s/%s", ws, CACHE_DIR, it->hex);
+	/* One record per guest file, DIGEST/NAME: the same bytes under two names are two files. */
+	store_path(it, dst, sizeof(dst));
+	qq_digest_buf(dst, strlen(dst), key);
+	snprintf(rec, sizeof(rec), "%s/%s/%.40s", ws, CACHE_DIR, key);
 	if ((fd = open(rec, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644)) == -1)
 		return qq_err_sys(e, QQ_EXEC_FAILED, "unable to open %s", rec);
 	while (flock(fd, LOCK_EX) == -1)
@@ -416,7 +420,6 @@ store(struct qq_guest_conn *c, const char *ws, struct item *it, struct qq_exec_s
 		close(fd);
 		return 0;
 	}
-	store_path(it, dst, sizeof(dst));
 	snprintf(tok, sizeof(tok), "%08x", arc4random());
 	qq_sbuf_add(&cmd, "qq_d=");
 	qq_sbuf_sq(&cmd, dst);
@@ -511,8 +514,15 @@ script(const struct qq_exec_opts *o, const struct item *items, size_t nitems,
 	snprintf(code, sizeof(code), "%d", QQ_EXEC_FAILED);
 	qq_sbuf_add(&b, pre);
 	if (o->cwd != NULL) {
-		qq_sbuf_add(&b, "cd ");
+		qq_sbuf_add(&b, "{ cd ");
 		qq_sbuf_sq(&b, o->cwd);
+		qq_sbuf_add(&b, " 2>/dev/null || { echo ");
+		snprintf(path, sizeof(path), "qq-exec: no directory %s in the guest (--cwd)",
+		    o->cwd);
+		qq_sbuf_sq(&b, path);
+		qq_sbuf_add(&b, " >&2; exit ");
+		qq_sbuf_add(&b, code);
+		qq_sbuf_add(&b, "; }; }");
 	} else {
 		boot_id(ws, id, sizeof(id));
 		run_dir(id, path, sizeof(path));
@@ -540,8 +550,11 @@ script(const struct qq_exec_opts *o, const struct item *items, size_t nitems,
 		qq_sbuf_add(&b, path);
 		qq_sbuf_sq(&b, v);
 	}
-	qq_sbuf_add(&b, " && exec ");
+	/* A copy gone from the guest: 127 without the shell's words; the host copies again. */
 	store_path(&items[0], path, sizeof(path));
+	qq_sbuf_add(&b, " && { [ -f ");
+	qq_sbuf_sq(&b, path);
+	qq_sbuf_add(&b, " ] || exit 127; } && exec ");
 	qq_sbuf_sq(&b, path);
 	for (i = 1; argv[i] != NULL; i++) {
 		qq_sbuf_add(&b, " ");
@@ -837,6 +850,64 @@ env_files(const struct qq_exec_opts *o, struct qq_exec_opts *lo, char **buf, str
 	return 0;
 }
 
+/*
+ * 1 when a file this call copied is gone from the guest's store (its
+ * record then forgotten, so that it is copied again), 0 when all are there,
+ * -1 when the guest could not say.
+ */
+static int
+stored_gone(struct qq_guest_conn *c, const char *ws, const struct item *items, size_t nitems)
+{
+	char path[QQ_VALUE_MAX], key[QQ_DIGEST_HEX], rec[QQ_VALUE_MAX + 128];
+	struct qq_sbuf cmd = { 0 };
+	struct qq_err e;
+	size_t i;
+	int status = -1;
+
+	qq_sbuf_add(&cmd, "true");
+	for (i = 0; i < nitems; i++) {
+		store_path(&items[i], path, sizeof(path));
+		qq_sbuf_add(&cmd, " && [ -f ");
+		qq_sbuf_sq(&cmd, path);
+		qq_sbuf_add(&cmd, " ]");
+	}
+	if (cmd.err || guest_sh(c, cmd.p, -1, &status, &e) != 0)
+		status = -1;
+	free(cmd.p);
+	if (status == 0 || status == -1)
+		return status == 0 ? 0 : -1;
+	for (i = 0; i < nitems; i++) {
+		store_path(&items[i], path, sizeof(path));
+		qq_digest_buf(path, strlen(path), key);
+		snprintf(rec, sizeof(rec), "%s/%s/%.40s", ws, CACHE_DIR, key);
+		(void)truncate(rec, 0);
+	}
+	return 1;
+}
+
+/*
+ * Standard descriptors the caller closed get /dev/null (open(2) returns the
+ * lowest free one): else the next file qq-exec opens, the binary itself,
+ * would be taken for the standard input it forwards.
+ */
+static int
+std_fds(struct qq_err *e)
+{
+	int fd, nfd;
+
+	for (fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+			continue;
+		if ((nfd = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY)) == -1)
+			return qq_err_sys(e, QQ_EXEC_FAILED, "unable to open /dev/null");
+		if (nfd != fd) {
+			close(nfd);
+			return qq_err_set(e, QQ_EXEC_FAILED, "unable to fill descriptor %d", fd);
+		}
+	}
+	return 0;
+}
+
 int
 qq_exec_run(struct qq_settings *s, const struct qq_exec_opts *o, char *const argv[],
     struct qq_exec_result *r, struct qq_err *e)
@@ -852,13 +923,17 @@ qq_exec_run(struct qq_settings *s, const struct qq_exec_opts *o, char *const arg
 	char *envfiles = NULL;
 	struct qq_sbuf batch = { 0 };
 	long num = 0;
+	int recopied = 0;
 	size_t i, nitems;
 	int rc, timed_out = 0, sig = 0, infd, attempt;
 	off_t inpos;
 
 	memset(r, 0, sizeof(*r));
+	memset(&j, 0, sizeof(j));
 	r->status = QQ_EXEC_FAILED;
 	caught = 0;
+	if ((rc = std_fds(e)) != 0)
+		return rc;
 	if ((rc = env_files(o, &lo, &envfiles, e)) != 0)
 		return rc;
 	o = &lo;
@@ -910,18 +985,21 @@ qq_exec_run(struct qq_settings *s, const struct qq_exec_opts *o, char *const arg
 		rc = e->status = QQ_EXEC_FAILED;
 		goto restore;
 	}
+again:
 	for (i = 0; i < nitems && rc == 0; i++)
 		rc = store(&c, ws, &items[i], &r->stats, o->talk, e);
 	if (rc != 0)
 		goto restore;
 
-	if (o->cwd == NULL && (rc = pool_take(ws, &num, &batch, e)) != 0)
+	if (o->cwd == NULL && num == 0 && (rc = pool_take(ws, &num, &batch, e)) != 0)
 		goto restore;
 	if (batch.err) {
 		rc = qq_err_set(e, QQ_EXEC_FAILED, "unable to build the guest command: out of "
 		    "memory");
 		goto restore;
 	}
+	free(pre);
+	pre = NULL;
 	if ((rc = script(o, items, nitems, argv, batch.p != NULL ? batch.p : "", ws, num, &pre,
 	    e)) != 0)
 		goto restore;
@@ -934,6 +1012,11 @@ qq_exec_run(struct qq_settings *s, const struct qq_exec_opts *o, char *const arg
 	for (attempt = 1;; attempt++) {
 		if (attempt > 1 && infd != -1 && lseek(infd, inpos, SEEK_SET) == -1)
 			break;
+		/* A session lost with its connection: a new master (or the same one, alive). */
+		if (attempt > 1 && qq_guest_master_open(&c, &g, e) != 0) {
+			e->status = rc = QQ_EXEC_FAILED;
+			goto restore;
+		}
 		if ((rc = qq_guest_job_start(&c, gargv, infd, STDOUT_FILENO, STDERR_FILENO, &j,
 		    e)) != 0) {
 			e->status = rc = QQ_EXEC_FAILED;
@@ -944,11 +1027,28 @@ qq_exec_run(struct qq_settings *s, const struct qq_exec_opts *o, char *const arg
 		    !refused(&j, attempt))
 			break;
 	}
+	/*
+	 * 127 from the guest may be the binary's own, or its copy gone from
+	 * the guest (someone removed /data/qq-exec): then nothing ran, and
+	 * the files are copied again once.
+	 */
+	if (rc == 0 && !sig && !timed_out && j.status == 127 &&
+	    stored_gone(&c, ws, items, nitems) == 1) {
+		if (recopied) {
+			rc = qq_err_set(e, QQ_EXEC_FAILED, "the copy of %s in the guest is gone "
+			    "again right after it was copied", items[0].host);
+			goto restore;
+		}
+		recopied = 1;
+		free(batch.p);
+		memset(&batch, 0, sizeof(batch));
+		goto again;
+	}
 	if (num > 0)
 		pool_give(ws, num);
 	if (sig != 0) {
-		rc = qq_err_set(e, 128 + sig, "interrupted by signal %d; the command was killed in "
-		    "the guest", sig);
+		rc = qq_err_set(e, 128 + sig, "interrupted by signal %d; %s", sig, j.head ?
+		    "the command was killed in the guest" : "the command had not started");
 		r->status = 128 + sig;
 	} else if (timed_out) {
 		rc = 0;

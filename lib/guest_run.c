@@ -108,6 +108,21 @@ master_alive(const struct qq_guest_conn *c)
 	return rc;
 }
 
+/* The master that the job's session was opened on still answers (the same pid). */
+static int
+master_same(const struct qq_guest_job *j)
+{
+	struct qq_err e;
+	long pid = 0;
+	int fd, rc;
+
+	if (j->conn == NULL || qq_mux_open(j->conn->ctl, &fd, &e) != 0)
+		return 0;
+	rc = qq_mux_alive(fd, &pid, &e) == 0 && pid == j->master_pid;
+	close(fd);
+	return rc;
+}
+
 static int master_start(struct qq_guest_conn *, const struct qq_guest *, struct qq_err *);
 
 int
@@ -307,7 +322,9 @@ start_mux(struct qq_guest_conn *c, const char *cmd, const int fds[3], struct qq_
 	for (attempt = 1;; attempt++) {
 		if (qq_mux_open(c->ctl, &j->mux, e) != 0)
 			return e->status == QQ_EXIT_NO ? 1 : e->status;
-		if ((rc = qq_mux_session(j->mux, cmd, fds, &j->sid, e)) == 0)
+		/* As ssh's own mux client does first (mux.c, mux_client_request_session). */
+		if ((rc = qq_mux_alive(j->mux, &j->master_pid, e)) == 0 &&
+		    (rc = qq_mux_session(j->mux, cmd, fds, &j->sid, e)) == 0)
 			return 0;
 		close(j->mux);
 		j->mux = -1;
@@ -334,6 +351,7 @@ qq_guest_job_start(struct qq_guest_conn *c, char *const argv[], int infd, int ou
 	memset(j, 0, sizeof(*j));
 	j->errfd = j->mux = -1;
 	j->errout = errfd;
+	j->conn = c;
 	j->status = -1;
 	/* A per-command token: a command's own output cannot end like the trailer by chance. */
 	snprintf(j->token, sizeof(j->token), "qq-%08x%08x", arc4random(), arc4random());
@@ -537,6 +555,20 @@ qq_guest_job_wait(struct qq_guest_job *j, struct qq_err *e)
 		close(j->mux);
 		j->mux = -1;
 		ws = (exitval == -1 ? 255 : exitval) << 8;
+		/*
+		 * No exit message: the command's shell died by a signal (it ends
+		 * with kill -9 0), or the connection to the guest died under the
+		 * session. The master passes the command's output straight to
+		 * the caller's descriptors and exits when the connection dies,
+		 * with what it still held unwritten: so the status line counts
+		 * only if the same master still answers. (Dropbear 2022.83, the
+		 * test guest's, can abort the whole connection when sessions open
+		 * while others end: mkj/dropbear#321, fixed by PR #326.)
+		 */
+		if (exitval == -1 && !master_same(j)) {
+			j->lost = 1;
+			j->status = -1;
+		}
 	}
 	if (j->pid > 0)
 		while (waitpid(j->pid, &ws, 0) == -1)
@@ -547,6 +579,12 @@ qq_guest_job_wait(struct qq_guest_job *j, struct qq_err *e)
 	j->pid = 0;
 	j->us = qq_vm_now_us() - j->t0_us;
 	trailer(j);
+	if (j->lost) {
+		j->status = -1;
+		return qq_err_set(e, QQ_EXIT_RUNTIME, "the SSH connection to the guest was lost "
+		    "during the command%s: its output may be incomplete", j->head ? "" :
+		    " (before it started)");
+	}
 	if (j->werr != 0) {
 		errno = j->werr;
 		return qq_err_sys(e, QQ_EXIT_RUNTIME, "unable to keep the command's output");

@@ -241,13 +241,15 @@ send_fd(int sock, int fd)
 	return n == 1 ? 0 : -1;
 }
 
+/* The master (on socket ctl, NULL: already connected) closed the connection (errno 0) or did not answer `what`. */
 static int
 lost(struct qq_err *e, const char *ctl, const char *what)
 {
 	if (errno == 0)
-		return qq_err_set(e, QQ_EXIT_RUNTIME, "the SSH master on %s closed the connection "
-		    "%s", ctl, what);
-	return qq_err_sys(e, QQ_EXIT_RUNTIME, "the SSH master on %s did not answer %s", ctl, what);
+		return qq_err_set(e, QQ_EXIT_RUNTIME, "the SSH master%s%s closed the connection "
+		    "before answering %s", ctl ? " on " : "", ctl ? ctl : "", what);
+	return qq_err_sys(e, QQ_EXIT_RUNTIME, "the SSH master%s%s did not answer %s",
+	    ctl ? " on " : "", ctl ? ctl : "", what);
 }
 
 int
@@ -306,7 +308,7 @@ qq_mux_alive(int fd, long *pid, struct qq_err *e)
 	put_u32(&b, MUX_C_ALIVE_CHECK);
 	put_u32(&b, 1);
 	if (send_packet(fd, &b) != 0 || recv_packet(fd, &b, MUX_REPLY_MS) != 0)
-		rc = lost(e, "its socket", "the alive check");
+		rc = lost(e, NULL, "the alive check");
 	else if (get_u32(&b, &type) != 0 || type != MUX_S_ALIVE || get_u32(&b, &rid) != 0 ||
 	    rid != 1 || get_u32(&b, &p) != 0)
 		rc = qq_err_set(e, QQ_EXIT_RUNTIME, "the SSH master gave a bad answer (0x%08x) to "
@@ -337,7 +339,7 @@ qq_mux_session(int fd, const char *cmd, const int fds[3], unsigned *sid, struct 
 	put_str(&b, "");		/* terminal type */
 	put_str(&b, cmd);
 	if (send_packet(fd, &b) != 0) {
-		rc = lost(e, "its socket", "the session request");
+		rc = lost(e, NULL, "the session request");
 		goto out;
 	}
 	/* stdin, stdout, stderr, in that order. */
@@ -348,7 +350,7 @@ qq_mux_session(int fd, const char *cmd, const int fds[3], unsigned *sid, struct 
 			goto out;
 		}
 	if (recv_packet(fd, &b, MUX_REPLY_MS) != 0) {
-		rc = lost(e, "its socket", "the session request");
+		rc = lost(e, NULL, "the session request");
 		goto out;
 	}
 	if (get_u32(&b, &type) != 0 || get_u32(&b, &rid) != 0 || rid != 2) {

@@ -1112,6 +1112,9 @@ struct qq_guest_job {
 	int		 mux;		/* the ControlMaster socket of the session, else -1 */
 	unsigned	 sid;		/* the master's session id */
 	int		 refused;	/* the master refused the session: nothing ran */
+	const struct qq_guest_conn *conn;	/* borrowed: the connection it was started on */
+	long		 master_pid;	/* the master's pid when the session opened (alive check) */
+	int		 lost;		/* the master died under the session: its status is void */
 	int		 errfd;		/* its stderr (a pipe), -1 at EOF: poll(2) it, then _read */
 	int		 errout;	/* where the command's stderr goes; borrowed */
 	long		 pgid;		/* the guest process group; 0 not yet known */

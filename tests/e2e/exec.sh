@@ -144,6 +144,17 @@ exec_e2e() {
 	# ignored, as a non-interactive shell's background command does (POSIX sh 2.11).
 	expect 130 qq-exec --env QQ_CRASH_SIGNAL=INT "$T/cross/t_crash" && err_lines 0
 
+	# The same bytes under another name are another file in the guest.
+	cp "$T/cross/t_pass" "$T/t_pass_again"
+	expect 0 qq-exec "$T/t_pass_again" && out_has "calc_add(2, 3) = 5"
+	# The guest's store removed by hand: the next call copies again, silently.
+	expect 0 qq-run ssh --workspace "$ws" rm -rf /data/qq-exec
+	expect 0 qq-exec "$T/cross/t_pass" && out_has "calc_add(2, 3) = 5" && err_lines 0
+	# Standard input closed: the binary reads nothing, not a file of qq-exec's own.
+	checks=$((checks + 1))
+	got=$(qq-exec "$t_data" /proc/self/fd/0 <&- 2>&1)
+	case $got in *"sum of /proc/self/fd/0 is 0"*) ;; *) fail "stdin closed: $got" ;; esac
+
 	# qq-run stop ends the VM and the master with it; the next call is qq's failure.
 	expect 0 qq-run stop --workspace "$ws"
 	checks=$((checks + 1))

@@ -212,6 +212,30 @@ START_TEST(test_job_refusals)
 }
 END_TEST
 
+START_TEST(test_job_master_dies)
+{
+	/* The status line came, but the master died with the session: nothing counts. */
+	char *a[] = { "sh", "-c", "echo out; : QQ_FAKEMUX_DIE; exit 0", NULL };
+	char po[PATH_MAX];
+	struct qq_guest_job j;
+	struct qq_err e;
+	int fo;
+
+	setenv("PATH", "/usr/bin:/bin", 1);
+	ck_assert_int_gt(master = fakemux_start(ctl, 0), 0);
+	setenv("PATH", "/nonexistent", 1);
+	snprintf(po, sizeof(po), "%s/o", dir);
+	ck_assert_int_ne(fo = open(po, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644), -1);
+	ck_assert_int_eq(qq_guest_job_start(&conn, a, -1, fo, fo, &j, &e), 0);
+	ck_assert_int_eq(j.master_pid, master);
+	ck_assert_int_eq(qq_guest_job_wait(&j, &e), QQ_EXIT_RUNTIME);
+	ck_assert_int_eq(j.status, -1);
+	ck_assert_int_eq(j.lost, 1);
+	ck_assert_ptr_nonnull(strstr(e.msg, "lost during the command"));
+	close(fo);
+}
+END_TEST
+
 Suite *
 suite_mux(void)
 {
@@ -226,6 +250,7 @@ suite_mux(void)
 	tcase_add_test(tc, test_refused);
 	tcase_add_test(tc, test_job_through_master);
 	tcase_add_test(tc, test_job_refusals);
+	tcase_add_test(tc, test_job_master_dies);
 	suite_add_tcase(s, tc);
 	return s;
 }

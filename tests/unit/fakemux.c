@@ -24,7 +24,9 @@
  * peer", mux.c mux_session_confirm), runs the command with the local
  * sh -c as the guest's sshd runs it with the user's shell, and sends
  * MUX_S_EXIT_MESSAGE for an exit (none for a death by a signal: the peer's
- * exit-signal is not passed on) before closing.
+ * exit-signal is not passed on) before closing. A command containing
+ * QQ_FAKEMUX_DIE makes the master die after it, without an exit message,
+ * as a master does when its connection to the guest is lost.
  */
 
 static int
@@ -202,6 +204,11 @@ serve(int c, int *refuse, uint32_t *nsid)
 				close(fds[i]);
 			while (waitpid(sh, &st, 0) == -1 && errno == EINTR)
 				;
+			if (strstr(cmd, "QQ_FAKEMUX_DIE") != NULL) {
+				/* The connection to the guest dies under the session. */
+				kill(getppid(), SIGKILL);
+				_exit(0);
+			}
 			if (WIFEXITED(st)) {
 				uint32_t x[3] = { 0x80000004, *nsid, (uint32_t)WEXITSTATUS(st) };
 
