@@ -431,27 +431,56 @@ put(struct qq_guest_job *j, const char *buf, size_t len)
 	}
 }
 
-/* Output after the header: everything but the last bytes, which may be the trailer. */
+/*
+ * Passes on the held bytes that cannot be part of the status line
+ * "\nTOKEN x STATUS [NAME]\n": everything before the last newline that
+ * starts a prefix of it (or the line itself, once begun), so a command's
+ * stderr streams as it comes, less at most that line.
+ */
+static void
+flush_safe(struct qq_guest_job *j)
+{
+	char want[64];
+	size_t wl, p, rest, from = j->holdlen;
+
+	wl = (size_t)snprintf(want, sizeof(want), "\n%s x ", j->token);
+	/* The earliest newline from which the rest may still be the status line. */
+	for (p = 0; p < j->holdlen && from == j->holdlen; p++) {
+		if (j->hold[p] != '\n')
+			continue;
+		rest = j->holdlen - p;
+		if (memcmp(j->hold + p, want, rest < wl ? rest : wl) == 0 &&
+		    (rest <= wl || memchr(j->hold + p + 1, '\n', rest - 2) == NULL))
+			from = p;
+	}
+	p = from;
+	put(j, j->hold, p);
+	memmove(j->hold, j->hold + p, j->holdlen - p);
+	j->holdlen -= p;
+}
+
+/* Output after the header: passed on, less what may be the status line. */
 static void
 body(struct qq_guest_job *j, const char *buf, size_t len)
 {
-	size_t keep = sizeof(j->hold), out;
+	size_t keep = sizeof(j->hold) / 2, out;
 
 	if (len >= keep) {
 		put(j, j->hold, j->holdlen);
 		put(j, buf, len - keep);
 		memcpy(j->hold, buf + len - keep, keep);
 		j->holdlen = keep;
-		return;
+	} else {
+		if (j->holdlen + len > sizeof(j->hold)) {
+			out = j->holdlen + len - sizeof(j->hold);
+			put(j, j->hold, out);
+			memmove(j->hold, j->hold + out, j->holdlen - out);
+			j->holdlen -= out;
+		}
+		memcpy(j->hold + j->holdlen, buf, len);
+		j->holdlen += len;
 	}
-	if (j->holdlen + len > keep) {
-		out = j->holdlen + len - keep;
-		put(j, j->hold, out);
-		memmove(j->hold, j->hold + out, j->holdlen - out);
-		j->holdlen -= out;
-	}
-	memcpy(j->hold + j->holdlen, buf, len);
-	j->holdlen += len;
+	flush_safe(j);
 }
 
 /* Before the header: ssh's own words pass through; the header line gives the process group. */

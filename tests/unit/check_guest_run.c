@@ -140,6 +140,39 @@ START_TEST(test_big_stderr)
 }
 END_TEST
 
+START_TEST(test_stderr_streams)
+{
+	/* A line of stderr is passed on while the command still runs, not at its end. */
+	char *a[] = { "sh", "-c", "echo step1 >&2; sleep 30", NULL };
+	char pe[PATH_MAX], *err = NULL;
+	struct qq_guest_job j;
+	struct pollfd p;
+	struct qq_err e;
+	size_t len = 0;
+	int fe, seen = 0;
+
+	snprintf(pe, sizeof(pe), "%s/e", dir);
+	ck_assert_int_ne(fe = open(pe, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644), -1);
+	ck_assert_int_eq(qq_guest_job_start(&conn, a, -1, fe, fe, &j, &e), 0);
+	while (!seen && j.errfd != -1) {
+		p.fd = j.errfd;
+		p.events = POLLIN;
+		ck_assert_int_eq(poll(&p, 1, 20000), 1);
+		(void)qq_guest_job_read(&j);
+		free(err);
+		err = NULL;
+		ck_assert_int_eq(qq_file_read(pe, 1 << 20, &err, &len, &e), 0);
+		seen = strncmp(err, "step1", 5) == 0;
+	}
+	ck_assert_msg(seen, "stderr held back: \"%s\"", err);
+	ck_assert_int_ne(j.errfd, -1);	/* still running */
+	ck_assert_int_eq(qq_guest_job_kill(&conn, &j, &e), 0);
+	(void)qq_guest_job_wait(&j, &e);
+	free(err);
+	close(fe);
+}
+END_TEST
+
 START_TEST(test_lost)
 {
 	char *a[] = { "true", NULL };
@@ -299,6 +332,7 @@ suite_guest_run(void)
 	tcase_add_test(tc, test_status_and_output);
 	tcase_add_test(tc, test_signal);
 	tcase_add_test(tc, test_big_stderr);
+	tcase_add_test(tc, test_stderr_streams);
 	tcase_add_test(tc, test_lost);
 	tcase_add_test(tc, test_kill_group);
 	tcase_add_test(tc, test_script_quoting);
