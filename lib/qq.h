@@ -1191,6 +1191,13 @@ struct qq_test_summary {
 	int	 runner_failed;
 };
 
+/*
+ * The JUnit destination (o->junit, else XML_OUTPUT_FILE), checked before
+ * any test runs: its directory exists and is writable, the path is no
+ * directory. QQ_EXIT_INPUT naming the path; 0 also when there is none.
+ */
+int	 qq_test_junit_check(const struct qq_test_opts *o, struct qq_err *e);
+
 /* getopt values of the test options qq-test and qq-run --test share ('j' is -j N). */
 enum {
 	QQ_TEST_OPT_FILTER = 0x300, QQ_TEST_OPT_REPEAT, QQ_TEST_OPT_TIMEOUT, QQ_TEST_OPT_JUNIT

@@ -94,6 +94,40 @@ bazel(struct runner *r, struct qq_test_select *sel, struct qq_err *e)
 	return 0;
 }
 
+int
+qq_test_junit_check(const struct qq_test_opts *o, struct qq_err *e)
+{
+	const char *path = o->junit, *what = "--junit";
+	char dir[QQ_VALUE_MAX], *slash;
+	struct stat st;
+
+	if (path == NULL && (path = getenv("XML_OUTPUT_FILE")) != NULL)
+		what = "XML_OUTPUT_FILE";
+	if (path == NULL || (*path == '\0' && o->junit == NULL))
+		return 0;
+	if (*path == '\0')
+		return qq_err_set(e, QQ_EXIT_INPUT, "bad %s \"\": an empty path", what);
+	if (strlcpy(dir, path, sizeof(dir)) >= sizeof(dir))
+		return qq_err_set(e, QQ_EXIT_INPUT, "bad %s \"%.100s...\": too long", what, path);
+	/* The report is a temporary file in its directory, renamed over the path (junit.c). */
+	if ((slash = strrchr(dir, '/')) == NULL)
+		strlcpy(dir, ".", sizeof(dir));
+	else
+		slash[slash == dir] = '\0';	/* "/r.xml" is in "/" */
+	if (stat(dir, &st) == -1)
+		return qq_err_sys(e, QQ_EXIT_INPUT, "bad %s \"%s\": no directory %s", what, path,
+		    dir);
+	if (!S_ISDIR(st.st_mode))
+		return qq_err_set(e, QQ_EXIT_INPUT, "bad %s \"%s\": %s is not a directory", what,
+		    path, dir);
+	if (access(dir, W_OK | X_OK) == -1)
+		return qq_err_sys(e, QQ_EXIT_INPUT, "bad %s \"%s\": unable to write in %s", what,
+		    path, dir);
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return qq_err_set(e, QQ_EXIT_INPUT, "bad %s \"%s\": a directory", what, path);
+	return 0;
+}
+
 /* 1 when the VM runs under KVM: the accel fact, else QEMU's own command line. */
 static int
 under_kvm(const struct qq_facts *f, pid_t pid)
@@ -318,6 +352,9 @@ qq_test_run(struct qq_settings *s, const struct qq_facts *f, const struct qq_tes
 	memset(&g, 0, sizeof(g));
 	e->status = 0;
 	r.o = o;
+	/* Before anything runs: a typo in a CI path must not cost the whole run first. */
+	if ((rc = qq_test_junit_check(o, e)) != 0)
+		return rc;
 	if (o->junit != NULL && strlcpy(r.junit, o->junit, sizeof(r.junit)) >= sizeof(r.junit))
 		return qq_err_set(e, QQ_EXIT_INPUT, "--junit path too long");
 	if ((rc = qq_settings_get(s, QQ_SET_WORKSPACE, f, e)) != 0 ||
