@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -231,7 +232,12 @@ finish(struct runner *r, struct slot *sl, int abandoned)
 		sl->j.status = 128 + 9;
 		sl->j.us = qq_vm_now_us() - sl->j.t0_us;
 		if (!sl->timed_out) {
-			rc = qq_err_set(&e, QQ_EXIT_RUNTIME, "the run stopped before the test ended");
+			/* The runner's own reason when it has one (a signal: "interrupted by ..."). */
+			if (r->failed)
+				e = r->ferr;
+			else
+				qq_err_set(&e, QQ_EXIT_RUNTIME, "the run stopped before the test ended");
+			rc = e.status;
 			sl->j.status = -1;
 		}
 	} else
@@ -250,6 +256,49 @@ finish(struct runner *r, struct slot *sl, int abandoned)
 	r->done[sl->idx] = 1;
 }
 
+/*
+ * A SIGINT, SIGTERM or SIGHUP was caught (sig.c): start nothing more, kill
+ * the running tests' groups in the guest (their sessions are then given up
+ * on: the run ends now); they and the tests not started are not run.
+ */
+static void
+interrupted(struct runner *r, struct qq_guest_conn *c, struct slot *slots, int jobs)
+{
+	struct qq_err e, ke;
+	int k;
+
+	(void)qq_sig_check(&e);
+	runner_fail(r, &e);
+	for (k = 0; k < jobs; k++)
+		if (slots[k].active && !slots[k].timed_out)
+			(void)qq_guest_job_kill(c, &slots[k].j, &ke);
+}
+
+/* poll(2) that a caught signal always ends: none slips in between the check and the wait. */
+static int
+wait_jobs(struct pollfd *pfd, int jobs, long long wait_us)
+{
+	struct timespec ts = { (time_t)(wait_us / 1000000), (long)(wait_us % 1000000) * 1000 };
+	sigset_t block, old;
+	int rc, saved;
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	if (qq_sig_caught() == 0)
+		rc = ppoll(pfd, (nfds_t)jobs, &ts, &old);
+	else {
+		rc = -1;
+		errno = EINTR;
+	}
+	saved = errno;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	errno = saved;
+	return rc;
+}
+
 static int
 run_all(struct runner *r, struct qq_guest_conn *c, int jobs, int timeout_s, struct qq_err *e)
 {
@@ -265,6 +314,10 @@ run_all(struct runner *r, struct qq_guest_conn *c, int jobs, int timeout_s, stru
 		return qq_err_sys(e, QQ_EXIT_RUNTIME, "unable to run the tests");
 	}
 	for (;;) {
+		if (qq_sig_caught() != 0) {
+			interrupted(r, c, slots, jobs);
+			break;
+		}
 		for (k = 0; k < jobs && !r->failed && next < r->plan.n; k++)
 			if (!slots[k].active) {
 				start(r, c, &slots[k], next++, timeout_s);
@@ -287,7 +340,7 @@ run_all(struct runner *r, struct qq_guest_conn *c, int jobs, int timeout_s, stru
 			if (d < wait_us)
 				wait_us = d < 0 ? 0 : d;
 		}
-		if (poll(pfd, (nfds_t)jobs, (int)((wait_us + 999) / 1000)) == -1 && errno != EINTR) {
+		if (wait_jobs(pfd, jobs, wait_us) == -1 && errno != EINTR) {
 			rc = qq_err_sys(e, QQ_EXIT_RUNTIME, "unable to wait for the tests");
 			break;
 		}
@@ -419,7 +472,9 @@ qq_test_run(struct qq_settings *s, const struct qq_facts *f, const struct qq_tes
 		if ((rc = qq_junit_write(r.junit, &j, e)) != 0)
 			goto out;
 	}
-	if (r.failed) {
+	if (qq_sig_caught() != 0)
+		rc = qq_sig_check(e);	/* 128+n, whatever ran: an interrupted run never passes */
+	else if (r.failed) {
 		*e = r.ferr;
 		rc = e->status = QQ_EXIT_RUNTIME;
 	} else
