@@ -27,6 +27,7 @@ struct slot {
 	long long		 deadline_us;
 	long long		 kill_deadline_us;
 	int			 timed_out;
+	int			 retries;	/* sessions lost before the test started */
 };
 
 struct runner {
@@ -36,6 +37,8 @@ struct runner {
 	char				*done;
 	char				 resdir[QQ_VALUE_MAX];
 	char				 junit[QQ_VALUE_MAX];
+	struct qq_guest_conn		*c;
+	int				 timeout_s;	/* per test */
 	size_t				 reported;
 	int				 failed;	/* the runner failed: start nothing more */
 	struct qq_err			 ferr;		/* why */
@@ -195,7 +198,7 @@ open_result(const struct runner *r, size_t i, const char *ext, struct qq_err *e)
 }
 
 static void
-start(struct runner *r, struct qq_guest_conn *c, struct slot *sl, size_t i, int timeout_s)
+start(struct runner *r, struct slot *sl, size_t i)
 {
 	char *argv[2] = { r->plan.v[i].guest, NULL };
 	struct qq_err e;
@@ -205,7 +208,7 @@ start(struct runner *r, struct qq_guest_conn *c, struct slot *sl, size_t i, int 
 	sl->outfd = sl->errfd = -1;
 	if ((sl->outfd = open_result(r, i, "out", &e)) == -1 ||
 	    (sl->errfd = open_result(r, i, "err", &e)) == -1 ||
-	    qq_guest_job_start(c, argv, -1, sl->outfd, sl->errfd, &sl->j, &e) != 0) {
+	    qq_guest_job_start(r->c, argv, -1, sl->outfd, sl->errfd, &sl->j, &e) != 0) {
 		if (sl->outfd != -1)
 			close(sl->outfd);
 		if (sl->errfd != -1)
@@ -214,10 +217,46 @@ start(struct runner *r, struct qq_guest_conn *c, struct slot *sl, size_t i, int 
 		return;
 	}
 	sl->active = 1;
-	sl->deadline_us = sl->j.t0_us + timeout_s * 1000000LL;
+	sl->deadline_us = sl->j.t0_us + r->timeout_s * 1000000LL;
 }
 
-/* The job of sl ended (or was given up on): its result. */
+/*
+ * The session of sl ended without a status. If it ended before the guest
+ * command's first protocol line (no group line, no byte of output), it ran
+ * nothing: the Linux test guest's dropbear 2022.83 closes a just-opened
+ * channel when another session's SIGCHLD lands before its exec request,
+ * and with several sessions now and then aborts the whole connection
+ * ("Failed assertion (common-channel.c:705)" on the console): dropbear
+ * issues #321 and #173 (github.com/mkj/dropbear; a regression of 2022.82),
+ * fixed by PR #326 (October 2024, after 2024.85). Such a test is started again on the same output files, up to 10
+ * tries with a pause growing by 50 ms (as guest_run.c's start_mux does for
+ * refusals), on the master opened again if it died (else every session
+ * would fall back to an ssh process of its own). A test that had started
+ * is never run twice: it stays not run. 1 restarted; 0 not (*e says why).
+ */
+static int
+retry(struct runner *r, struct slot *sl, struct qq_err *e)
+{
+	char *argv[2] = { r->plan.v[sl->idx].guest, NULL };
+	struct timespec ts;
+	struct qq_guest g;
+
+	if (sl->timed_out || sl->j.head || sl->j.holdlen != 0 || sl->j.linelen != 0 ||
+	    sl->j.werr != 0 || r->failed || sl->retries >= 9)
+		return 0;
+	sl->retries++;
+	ts.tv_sec = 0;
+	ts.tv_nsec = 50000000L * sl->retries;
+	nanosleep(&ts, NULL);
+	g = r->c->g;	/* qq_guest_master_open clears *c first */
+	if (qq_sig_check(e) != 0 || qq_guest_master_open(r->c, &g, e) != 0 ||
+	    qq_guest_job_start(r->c, argv, -1, sl->outfd, sl->errfd, &sl->j, e) != 0)
+		return 0;
+	sl->deadline_us = sl->j.t0_us + r->timeout_s * 1000000LL;
+	return 1;
+}
+
+/* The job of sl ended (or was given up on): its result, unless it is started again (retry). */
 static void
 finish(struct runner *r, struct slot *sl, int abandoned)
 {
@@ -240,8 +279,8 @@ finish(struct runner *r, struct slot *sl, int abandoned)
 			rc = e.status;
 			sl->j.status = -1;
 		}
-	} else
-		rc = qq_guest_job_wait(&sl->j, &e);
+	} else if ((rc = qq_guest_job_wait(&sl->j, &e)) != 0 && retry(r, sl, &e))
+		return;
 	if (rc != 0 && !sl->timed_out) {
 		/* No status: the guest or the connection is gone; this test did not complete. */
 		runner_fail(r, &e);
@@ -300,7 +339,7 @@ wait_jobs(struct pollfd *pfd, int jobs, long long wait_us)
 }
 
 static int
-run_all(struct runner *r, struct qq_guest_conn *c, int jobs, int timeout_s, struct qq_err *e)
+run_all(struct runner *r, struct qq_guest_conn *c, int jobs, struct qq_err *e)
 {
 	struct slot *slots;
 	struct pollfd *pfd;
@@ -320,7 +359,7 @@ run_all(struct runner *r, struct qq_guest_conn *c, int jobs, int timeout_s, stru
 		}
 		for (k = 0; k < jobs && !r->failed && next < r->plan.n; k++)
 			if (!slots[k].active) {
-				start(r, c, &slots[k], next++, timeout_s);
+				start(r, &slots[k], next++);
 				running += slots[k].active;
 			}
 		if (running == 0)
@@ -352,7 +391,7 @@ run_all(struct runner *r, struct qq_guest_conn *c, int jobs, int timeout_s, stru
 				continue;
 			if (pfd[k].revents != 0 && qq_guest_job_read(&sl->j) == 0) {
 				finish(r, sl, 0);
-				running--;
+				running -= !sl->active;
 				continue;
 			}
 			if (!sl->timed_out && now >= sl->deadline_us) {
@@ -397,7 +436,7 @@ qq_test_run(struct qq_settings *s, const struct qq_facts *f, const struct qq_tes
 	const char *ws;
 	long long t0 = qq_vm_now_us();
 	time_t start = time(NULL);
-	int rc, timeout_s;
+	int rc;
 	size_t i;
 
 	memset(&r, 0, sizeof(r));
@@ -445,10 +484,10 @@ qq_test_run(struct qq_settings *s, const struct qq_facts *f, const struct qq_tes
 		if (qq_guest_open(&g, ws, &ge) != 0 || qq_file_mkdirs(r.resdir, 0755, &ge) != 0 ||
 		    qq_guest_master_open(&c, &g, &ge) != 0)
 			runner_fail(&r, &ge);
-		timeout_s = o->timeout_s > 0 ? o->timeout_s : under_kvm(f, g.pid) ?
+		r.c = &c;
+		r.timeout_s = o->timeout_s > 0 ? o->timeout_s : under_kvm(f, g.pid) ?
 		    QQ_TEST_TIMEOUT_KVM : QQ_TEST_TIMEOUT_TCG;
-		if (!r.failed && (rc = run_all(&r, &c, o->jobs > 0 ? o->jobs : 1, timeout_s, e))
-		    != 0)
+		if (!r.failed && (rc = run_all(&r, &c, o->jobs > 0 ? o->jobs : 1, e)) != 0)
 			goto out;
 		for (i = 0; i < r.plan.n; i++)
 			if (!r.done[i]) {
