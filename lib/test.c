@@ -228,11 +228,12 @@ start(struct runner *r, struct slot *sl, size_t i)
  * and with several sessions now and then aborts the whole connection
  * ("Failed assertion (common-channel.c:705)" on the console): dropbear
  * issues #321 and #173 (github.com/mkj/dropbear; a regression of 2022.82),
- * fixed by PR #326 (October 2024, after 2024.85). Such a test is started again on the same output files, up to 10
- * tries with a pause growing by 50 ms (as guest_run.c's start_mux does for
- * refusals), on the master opened again if it died (else every session
- * would fall back to an ssh process of its own). A test that had started
- * is never run twice: it stays not run. 1 restarted; 0 not (*e says why).
+ * fixed by PR #326 (October 2024, after 2024.85). Such a test is started
+ * again on the same output files, up to 10 tries with a pause growing by
+ * 50 ms (as guest_run.c's start_mux does for refusals), on the master
+ * opened again if it died (else every session would fall back to an ssh
+ * process of its own). A test that had started is never run twice: it
+ * stays not run. 1 restarted; 0 not (*e says why).
  */
 static int
 retry(struct runner *r, struct slot *sl, struct qq_err *e)

@@ -55,7 +55,7 @@ set_mtime(const char *path, time_t sec)
 
 #define FAKE "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
-/* A cache file whose one line gives path (as it is now) the digest hex; with_ctime 0: older format. */
+/* A cache file whose one line gives path (as it is now) hex; with_ctime 0: the older format. */
 static void
 plant(const char *cache, const char *path, const char *hex, int with_ctime)
 {
