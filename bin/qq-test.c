@@ -74,7 +74,10 @@ main(int argc, char *argv[])
 		if (facts && qq_facts_write(&f, stdout, &e) != 0)
 			rc = qq_err_report("qq-test", &e);
 		qq_facts_free(&f);
-		return rc == 0 || rc == QQ_EXIT_NO ? rc : qq_err_report("qq-test", &e);
+		if (rc != 0 && rc != QQ_EXIT_NO)
+			rc = qq_err_report("qq-test", &e);
+		qq_sig_reraise();	/* as qq_cli_end: a caught signal ends qq-test by it */
+		return rc;
 	}
 	return qq_cli_end("qq-test", &f, rc, &e);
 }

@@ -442,9 +442,10 @@ int	 qq_copy_file(const char *src, const char *dst, mode_t mode, struct qq_err *
 
 /*
  * digest.c: SHA-256 (libmd) of files, remembered by fingerprint (device,
- * inode, size, mtime in ns) in a cache file so unchanged files are not read
- * again. An entry counts only when the file's mtime is older than the cache
- * file itself (git's "racily clean" rule).
+ * inode, size, mtime and ctime in ns) in a cache file so unchanged files are
+ * not read again. An entry counts only when the file's mtime and ctime are
+ * older than the cache file itself (git's "racily clean" rule). The ctime
+ * catches a same-size rewrite whose mtime was set back.
  */
 #define QQ_DIGEST_HEX 65	/* 64 hex digits and a NUL */
 
@@ -456,6 +457,7 @@ struct qq_digest_ent {
 	ino_t			 ino;
 	off_t			 size;
 	long long		 mtime_ns;
+	long long		 ctime_ns;	/* st_ctim: moved on by every change */
 	char			 hex[QQ_DIGEST_HEX];
 	int			 used;		/* asked for in this run */
 };
@@ -472,7 +474,7 @@ struct qq_digest_cache {
 void	 qq_digest_buf(const void *buf, size_t len, char hex[QQ_DIGEST_HEX]);
 /* Digest of what is left to read on fd; name is for messages. */
 int	 qq_digest_fd(int fd, const char *name, char hex[QQ_DIGEST_HEX], struct qq_err *e);
-/* Loads a cache file; missing or malformed means empty (never an error but ENOMEM). */
+/* Loads a cache file; missing means empty, a malformed or older-format line an unknown file. */
 int	 qq_digest_load(struct qq_digest_cache *c, const char *path, struct qq_err *e);
 /* The digest of a regular file, from the cache or by reading it; *st (may be NULL) gets stat(2). */
 int	 qq_digest_get(struct qq_digest_cache *c, const char *path, char hex[QQ_DIGEST_HEX],
@@ -1191,6 +1193,13 @@ struct qq_test_summary {
 	size_t	 notrun;
 	int	 runner_failed;
 };
+
+/*
+ * The JUnit destination (o->junit, else XML_OUTPUT_FILE), checked before
+ * any test runs: its directory exists and is writable, the path is no
+ * directory. QQ_EXIT_INPUT naming the path; 0 also when there is none.
+ */
+int	 qq_test_junit_check(const struct qq_test_opts *o, struct qq_err *e);
 
 /* getopt values of the test options qq-test and qq-run --test share ('j' is -j N). */
 enum {

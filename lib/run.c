@@ -512,7 +512,8 @@ run_tests(struct qq_settings *s, struct qq_facts *f, struct qq_run_opts *o, stru
 
 	if (o->dry_run)
 		return qq_err_set(e, QQ_EXIT_USAGE, "--run-tests runs the tests: no -n");
-	if ((rc = qq_settings_get(s, QQ_SET_WORKSPACE, f, e)) != 0)
+	if ((rc = qq_test_junit_check(&o->test, e)) != 0 ||	/* before building or booting */
+	    (rc = qq_settings_get(s, QQ_SET_WORKSPACE, f, e)) != 0)
 		return rc;
 	o->reuse = qq_guest_open(&g, s->val[QQ_SET_WORKSPACE], &ge) == 0;
 	o->cmdline.detach = o->spawn.detach = 1;

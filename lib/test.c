@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,7 @@ struct slot {
 	long long		 deadline_us;
 	long long		 kill_deadline_us;
 	int			 timed_out;
+	int			 retries;	/* sessions lost before the test started */
 };
 
 struct runner {
@@ -35,6 +37,8 @@ struct runner {
 	char				*done;
 	char				 resdir[QQ_VALUE_MAX];
 	char				 junit[QQ_VALUE_MAX];
+	struct qq_guest_conn		*c;
+	int				 timeout_s;	/* per test */
 	size_t				 reported;
 	int				 failed;	/* the runner failed: start nothing more */
 	struct qq_err			 ferr;		/* why */
@@ -91,6 +95,40 @@ bazel(struct runner *r, struct qq_test_select *sel, struct qq_err *e)
 		return qq_err_set(e, QQ_EXIT_INPUT, "TEST_UNDECLARED_OUTPUTS_DIR too long");
 	if ((v = getenv("TEST_TMPDIR")) != NULL && *v != '\0')
 		setenv("TMPDIR", v, 1);	/* ssh and everything else we start keep their files there */
+	return 0;
+}
+
+int
+qq_test_junit_check(const struct qq_test_opts *o, struct qq_err *e)
+{
+	const char *path = o->junit, *what = "--junit";
+	char dir[QQ_VALUE_MAX], *slash;
+	struct stat st;
+
+	if (path == NULL && (path = getenv("XML_OUTPUT_FILE")) != NULL)
+		what = "XML_OUTPUT_FILE";
+	if (path == NULL || (*path == '\0' && o->junit == NULL))
+		return 0;
+	if (*path == '\0')
+		return qq_err_set(e, QQ_EXIT_INPUT, "bad %s \"\": an empty path", what);
+	if (strlcpy(dir, path, sizeof(dir)) >= sizeof(dir))
+		return qq_err_set(e, QQ_EXIT_INPUT, "bad %s \"%.100s...\": too long", what, path);
+	/* The report is a temporary file in its directory, renamed over the path (junit.c). */
+	if ((slash = strrchr(dir, '/')) == NULL)
+		strlcpy(dir, ".", sizeof(dir));
+	else
+		slash[slash == dir] = '\0';	/* "/r.xml" is in "/" */
+	if (stat(dir, &st) == -1)
+		return qq_err_sys(e, QQ_EXIT_INPUT, "bad %s \"%s\": no directory %s", what, path,
+		    dir);
+	if (!S_ISDIR(st.st_mode))
+		return qq_err_set(e, QQ_EXIT_INPUT, "bad %s \"%s\": %s is not a directory", what,
+		    path, dir);
+	if (access(dir, W_OK | X_OK) == -1)
+		return qq_err_sys(e, QQ_EXIT_INPUT, "bad %s \"%s\": unable to write in %s", what,
+		    path, dir);
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return qq_err_set(e, QQ_EXIT_INPUT, "bad %s \"%s\": a directory", what, path);
 	return 0;
 }
 
@@ -160,7 +198,7 @@ open_result(const struct runner *r, size_t i, const char *ext, struct qq_err *e)
 }
 
 static void
-start(struct runner *r, struct qq_guest_conn *c, struct slot *sl, size_t i, int timeout_s)
+start(struct runner *r, struct slot *sl, size_t i)
 {
 	char *argv[2] = { r->plan.v[i].guest, NULL };
 	struct qq_err e;
@@ -170,7 +208,7 @@ start(struct runner *r, struct qq_guest_conn *c, struct slot *sl, size_t i, int 
 	sl->outfd = sl->errfd = -1;
 	if ((sl->outfd = open_result(r, i, "out", &e)) == -1 ||
 	    (sl->errfd = open_result(r, i, "err", &e)) == -1 ||
-	    qq_guest_job_start(c, argv, -1, sl->outfd, sl->errfd, &sl->j, &e) != 0) {
+	    qq_guest_job_start(r->c, argv, -1, sl->outfd, sl->errfd, &sl->j, &e) != 0) {
 		if (sl->outfd != -1)
 			close(sl->outfd);
 		if (sl->errfd != -1)
@@ -179,10 +217,47 @@ start(struct runner *r, struct qq_guest_conn *c, struct slot *sl, size_t i, int 
 		return;
 	}
 	sl->active = 1;
-	sl->deadline_us = sl->j.t0_us + timeout_s * 1000000LL;
+	sl->deadline_us = sl->j.t0_us + r->timeout_s * 1000000LL;
 }
 
-/* The job of sl ended (or was given up on): its result. */
+/*
+ * The session of sl ended without a status. If it ended before the guest
+ * command's first protocol line (no group line, no byte of output), it ran
+ * nothing: the Linux test guest's dropbear 2022.83 closes a just-opened
+ * channel when another session's SIGCHLD lands before its exec request,
+ * and with several sessions now and then aborts the whole connection
+ * ("Failed assertion (common-channel.c:705)" on the console): dropbear
+ * issues #321 and #173 (github.com/mkj/dropbear; a regression of 2022.82),
+ * fixed by PR #326 (October 2024, after 2024.85). Such a test is started
+ * again on the same output files, up to 10 tries with a pause growing by
+ * 50 ms (as guest_run.c's start_mux does for refusals), on the master
+ * opened again if it died (else every session would fall back to an ssh
+ * process of its own). A test that had started is never run twice: it
+ * stays not run. 1 restarted; 0 not (*e says why).
+ */
+static int
+retry(struct runner *r, struct slot *sl, struct qq_err *e)
+{
+	char *argv[2] = { r->plan.v[sl->idx].guest, NULL };
+	struct timespec ts;
+	struct qq_guest g;
+
+	if (sl->timed_out || sl->j.head || sl->j.holdlen != 0 || sl->j.linelen != 0 ||
+	    sl->j.werr != 0 || r->failed || sl->retries >= 9)
+		return 0;
+	sl->retries++;
+	ts.tv_sec = 0;
+	ts.tv_nsec = 50000000L * sl->retries;
+	nanosleep(&ts, NULL);
+	g = r->c->g;	/* qq_guest_master_open clears *c first */
+	if (qq_sig_check(e) != 0 || qq_guest_master_open(r->c, &g, e) != 0 ||
+	    qq_guest_job_start(r->c, argv, -1, sl->outfd, sl->errfd, &sl->j, e) != 0)
+		return 0;
+	sl->deadline_us = sl->j.t0_us + r->timeout_s * 1000000LL;
+	return 1;
+}
+
+/* The job of sl ended (or was given up on): its result, unless it is started again (retry). */
 static void
 finish(struct runner *r, struct slot *sl, int abandoned)
 {
@@ -197,11 +272,16 @@ finish(struct runner *r, struct slot *sl, int abandoned)
 		sl->j.status = 128 + 9;
 		sl->j.us = qq_vm_now_us() - sl->j.t0_us;
 		if (!sl->timed_out) {
-			rc = qq_err_set(&e, QQ_EXIT_RUNTIME, "the run stopped before the test ended");
+			/* The runner's own reason when it has one (a signal: "interrupted by ..."). */
+			if (r->failed)
+				e = r->ferr;
+			else
+				qq_err_set(&e, QQ_EXIT_RUNTIME, "the run stopped before the test ended");
+			rc = e.status;
 			sl->j.status = -1;
 		}
-	} else
-		rc = qq_guest_job_wait(&sl->j, &e);
+	} else if ((rc = qq_guest_job_wait(&sl->j, &e)) != 0 && retry(r, sl, &e))
+		return;
 	if (rc != 0 && !sl->timed_out) {
 		/* No status: the guest or the connection is gone; this test did not complete. */
 		runner_fail(r, &e);
@@ -216,8 +296,51 @@ finish(struct runner *r, struct slot *sl, int abandoned)
 	r->done[sl->idx] = 1;
 }
 
+/*
+ * A SIGINT, SIGTERM or SIGHUP was caught (sig.c): start nothing more, kill
+ * the running tests' groups in the guest (their sessions are then given up
+ * on: the run ends now); they and the tests not started are not run.
+ */
+static void
+interrupted(struct runner *r, struct qq_guest_conn *c, struct slot *slots, int jobs)
+{
+	struct qq_err e, ke;
+	int k;
+
+	(void)qq_sig_check(&e);
+	runner_fail(r, &e);
+	for (k = 0; k < jobs; k++)
+		if (slots[k].active && !slots[k].timed_out)
+			(void)qq_guest_job_kill(c, &slots[k].j, &ke);
+}
+
+/* poll(2) that a caught signal always ends: none slips in between the check and the wait. */
 static int
-run_all(struct runner *r, struct qq_guest_conn *c, int jobs, int timeout_s, struct qq_err *e)
+wait_jobs(struct pollfd *pfd, int jobs, long long wait_us)
+{
+	struct timespec ts = { (time_t)(wait_us / 1000000), (long)(wait_us % 1000000) * 1000 };
+	sigset_t block, old;
+	int rc, saved;
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	if (qq_sig_caught() == 0)
+		rc = ppoll(pfd, (nfds_t)jobs, &ts, &old);
+	else {
+		rc = -1;
+		errno = EINTR;
+	}
+	saved = errno;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	errno = saved;
+	return rc;
+}
+
+static int
+run_all(struct runner *r, struct qq_guest_conn *c, int jobs, struct qq_err *e)
 {
 	struct slot *slots;
 	struct pollfd *pfd;
@@ -231,9 +354,13 @@ run_all(struct runner *r, struct qq_guest_conn *c, int jobs, int timeout_s, stru
 		return qq_err_sys(e, QQ_EXIT_RUNTIME, "unable to run the tests");
 	}
 	for (;;) {
+		if (qq_sig_caught() != 0) {
+			interrupted(r, c, slots, jobs);
+			break;
+		}
 		for (k = 0; k < jobs && !r->failed && next < r->plan.n; k++)
 			if (!slots[k].active) {
-				start(r, c, &slots[k], next++, timeout_s);
+				start(r, &slots[k], next++);
 				running += slots[k].active;
 			}
 		if (running == 0)
@@ -253,7 +380,7 @@ run_all(struct runner *r, struct qq_guest_conn *c, int jobs, int timeout_s, stru
 			if (d < wait_us)
 				wait_us = d < 0 ? 0 : d;
 		}
-		if (poll(pfd, (nfds_t)jobs, (int)((wait_us + 999) / 1000)) == -1 && errno != EINTR) {
+		if (wait_jobs(pfd, jobs, wait_us) == -1 && errno != EINTR) {
 			rc = qq_err_sys(e, QQ_EXIT_RUNTIME, "unable to wait for the tests");
 			break;
 		}
@@ -265,7 +392,7 @@ run_all(struct runner *r, struct qq_guest_conn *c, int jobs, int timeout_s, stru
 				continue;
 			if (pfd[k].revents != 0 && qq_guest_job_read(&sl->j) == 0) {
 				finish(r, sl, 0);
-				running--;
+				running -= !sl->active;
 				continue;
 			}
 			if (!sl->timed_out && now >= sl->deadline_us) {
@@ -310,7 +437,7 @@ qq_test_run(struct qq_settings *s, const struct qq_facts *f, const struct qq_tes
 	const char *ws;
 	long long t0 = qq_vm_now_us();
 	time_t start = time(NULL);
-	int rc, timeout_s;
+	int rc;
 	size_t i;
 
 	memset(&r, 0, sizeof(r));
@@ -318,6 +445,9 @@ qq_test_run(struct qq_settings *s, const struct qq_facts *f, const struct qq_tes
 	memset(&g, 0, sizeof(g));
 	e->status = 0;
 	r.o = o;
+	/* Before anything runs: a typo in a CI path must not cost the whole run first. */
+	if ((rc = qq_test_junit_check(o, e)) != 0)
+		return rc;
 	if (o->junit != NULL && strlcpy(r.junit, o->junit, sizeof(r.junit)) >= sizeof(r.junit))
 		return qq_err_set(e, QQ_EXIT_INPUT, "--junit path too long");
 	if ((rc = qq_settings_get(s, QQ_SET_WORKSPACE, f, e)) != 0 ||
@@ -355,10 +485,10 @@ qq_test_run(struct qq_settings *s, const struct qq_facts *f, const struct qq_tes
 		if (qq_guest_open(&g, ws, &ge) != 0 || qq_file_mkdirs(r.resdir, 0755, &ge) != 0 ||
 		    qq_guest_master_open(&c, &g, &ge) != 0)
 			runner_fail(&r, &ge);
-		timeout_s = o->timeout_s > 0 ? o->timeout_s : under_kvm(f, g.pid) ?
+		r.c = &c;
+		r.timeout_s = o->timeout_s > 0 ? o->timeout_s : under_kvm(f, g.pid) ?
 		    QQ_TEST_TIMEOUT_KVM : QQ_TEST_TIMEOUT_TCG;
-		if (!r.failed && (rc = run_all(&r, &c, o->jobs > 0 ? o->jobs : 1, timeout_s, e))
-		    != 0)
+		if (!r.failed && (rc = run_all(&r, &c, o->jobs > 0 ? o->jobs : 1, e)) != 0)
 			goto out;
 		for (i = 0; i < r.plan.n; i++)
 			if (!r.done[i]) {
@@ -382,7 +512,9 @@ qq_test_run(struct qq_settings *s, const struct qq_facts *f, const struct qq_tes
 		if ((rc = qq_junit_write(r.junit, &j, e)) != 0)
 			goto out;
 	}
-	if (r.failed) {
+	if (qq_sig_caught() != 0)
+		rc = qq_sig_check(e);	/* 128+n, whatever ran: an interrupted run never passes */
+	else if (r.failed) {
 		*e = r.ferr;
 		rc = e->status = QQ_EXIT_RUNTIME;
 	} else

@@ -27,6 +27,25 @@ printf 'stage=/data/home/root/hello\t/x/h\n' >"$T/noteststage"
 expect_in 3 "$T/noteststage" qq-test --workspace "$W" && err_has "qq-test: no tests staged"
 printf 'not a fact\n' >"$T/bad"
 expect_in 3 "$T/bad" qq-test && err_has "qq-test: "
+# A JUnit file that could not be written is refused before any test runs (here the
+# runner would fail first, 4, without a VM): no directory, a directory, under a file.
+expect_in 3 "$T/facts" qq-test --junit "$T/nodir/r.xml"
+err_lines 1
+err_has "qq-test: bad --junit \"$T/nodir/r.xml\": no directory $T/nodir: No such file"
+mkdir "$T/adir"
+expect_in 3 "$T/facts" qq-test --junit "$T/adir"
+err_has "qq-test: bad --junit \"$T/adir\": a directory"
+expect_in 3 "$T/facts" qq-test --junit "$T/adir/"
+err_has "qq-test: bad --junit \"$T/adir/\": a directory"
+expect_in 3 "$T/facts" qq-test --junit "$T/facts/r.xml"
+err_has "qq-test: bad --junit \"$T/facts/r.xml\": $T/facts is not a directory"
+expect_in 3 "$T/facts" qq-test --junit ''
+err_has 'qq-test: bad --junit "": an empty path'
+expect_in 3 "$T/facts" env XML_OUTPUT_FILE="$T/nodir/b.xml" qq-test
+err_has "qq-test: bad XML_OUTPUT_FILE \"$T/nodir/b.xml\": no directory $T/nodir"
+checks=$((checks + 1))
+[ -e "$T/nodir" ] || [ -e "$T/adir/r.xml" ] && fail "a refused --junit made a file or directory"
+rmdir "$T/adir"
 checks=$((checks + 1))
 [ -e "$W/test-results" ] && fail "a refused run created test-results"
 
@@ -98,6 +117,9 @@ out_has "not ok 2 - t_z"
 expect 3 qq-run --run-tests --workspace "$T/ws2" --filter 'zzz*' --builder initramfs \
     --base "$T/nobase" --arch x86_64 /bin/true --test /bin/true
 err_has 'qq-run: no staged test matches the filter "zzz*"'
+expect 3 qq-run --run-tests --workspace "$T/ws2" --junit "$T/nodir/r.xml" --builder initramfs \
+    --base "$T/nobase" --arch x86_64 /bin/true --test /bin/true
+err_has "qq-run: bad --junit \"$T/nodir/r.xml\": no directory $T/nodir"
 checks=$((checks + 1))
 [ -e "$T/ws2/output" ] && fail "qq-run --run-tests built or started something"
 finish
