@@ -76,7 +76,9 @@ digest(const char *ws, struct item *it, const struct stat *st, struct qq_err *e)
 		    qq_digest_get(&dc, abs, it->hex, &cst, &ce) == 0 &&
 		    cst.st_dev == st->st_dev && cst.st_ino == st->st_ino &&
 		    cst.st_size == st->st_size && cst.st_mtim.tv_sec == st->st_mtim.tv_sec &&
-		    cst.st_mtim.tv_nsec == st->st_mtim.tv_nsec) {
+		    cst.st_mtim.tv_nsec == st->st_mtim.tv_nsec &&
+		    cst.st_ctim.tv_sec == st->st_ctim.tv_sec &&
+		    cst.st_ctim.tv_nsec == st->st_ctim.tv_nsec) {
 			ok = 1;
 			/*
 			 * Kept only in a workspace qq-exec has used (WS/exec

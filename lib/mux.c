@@ -56,7 +56,8 @@ put_raw(struct buf *b, const void *s, size_t n)
 		}
 		b->p = np;
 	}
-	memcpy(b->p + b->len, s, n);
+	if (n > 0)	/* memcpy from NULL is undefined even for 0 bytes */
+		memcpy(b->p + b->len, s, n);
 	b->len += n;
 }
 
