@@ -60,7 +60,7 @@ main(int argc, char *argv[])
 	if ((rc = qq_cli_begin(&f, &e)) != 0)
 		return qq_cli_end("qq-test", &f, rc, &e);
 	if (tap != NULL && (o.tap = fopen(tap, "we")) == NULL) {
-		rc = qq_err_sys(&e, QQ_EXIT_RUNTIME, "unable to write %s", tap);
+		rc = qq_err_sys(&e, QQ_EXIT_INPUT, "bad --tap \"%s\"", tap);
 		return qq_cli_end("qq-test", &f, rc, &e);
 	}
 	o.talk = verbose ? stderr : NULL;

@@ -194,7 +194,6 @@ recv_packet(int fd, struct buf *b, int ms)
 		errno = EPROTO;
 		return -1;
 	}
-	put_raw(b, NULL, 0);
 	if (b->cap < n) {
 		unsigned char *np = realloc(b->p, n);
 

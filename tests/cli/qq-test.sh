@@ -41,6 +41,9 @@ expect_in 3 "$T/facts" qq-test --junit "$T/facts/r.xml"
 err_has "qq-test: bad --junit \"$T/facts/r.xml\": $T/facts is not a directory"
 expect_in 3 "$T/facts" qq-test --junit ''
 err_has 'qq-test: bad --junit "": an empty path'
+# --tap the same: bad input (3) naming the path, before any test runs.
+expect_in 3 "$T/facts" qq-test --tap "$T/nodir/t.tap"
+err_has "qq-test: bad --tap \"$T/nodir/t.tap\": No such file or directory"
 expect_in 3 "$T/facts" env XML_OUTPUT_FILE="$T/nodir/b.xml" qq-test
 err_has "qq-test: bad XML_OUTPUT_FILE \"$T/nodir/b.xml\": no directory $T/nodir"
 checks=$((checks + 1))
