@@ -123,8 +123,22 @@ expected 4, got 5" ] || fail "t_fail.err: $(cat -A "$r/t_fail.err")"
 	# a just-opened session before its command starts (dropbear #321); such a test ran
 	# nothing and is started again, so every one passes (before: exit 4, about one run
 	# in two, "the SSH session ended before the command started").
-	expect_in 0 /dev/null qq-test -j 9 --repeat 40 --filter t_pass --workspace "$T/ws" \
-	    --arch "$1"
+	n0=$(grep -c "Failed assertion (common-channel.c" "$T/ws/serial.log" 2>/dev/null || true)
+	got=0
+	qq-test -j 9 --repeat 40 --filter t_pass --workspace "$T/ws" --arch "$1" </dev/null \
+	    >"$T/out" 2>"$T/err" || got=$?
+	# The same dropbear can also abort the whole connection (mkj/dropbear#321, its
+	# assertion in serial.log): the tests it cut had started, so qq-test rightly
+	# says 4 and "not run"; that, and only that, earns one more run.
+	if [ "$got" = 4 ] && grep -q "not run" "$T/out" &&
+		[ "$(grep -c "Failed assertion (common-channel.c" "$T/ws/serial.log")" -gt "$n0" ]; then
+		echo "NOTE: the guest's dropbear aborted the connection (mkj/dropbear#321): again"
+		got=0
+		qq-test -j 9 --repeat 40 --filter t_pass --workspace "$T/ws" --arch "$1" \
+		    </dev/null >"$T/out" 2>"$T/err" || got=$?
+	fi
+	checks=$((checks + 1))
+	[ "$got" = 0 ] || fail "qq-test -j 9 exited $got, expected 0: $(head -c 400 "$T/err")"
 	checks=$((checks + 1))
 	[ "$(grep -c '^ok ' "$T/out")" -eq 40 ] || fail "-j 9: $(grep -m 3 message "$T/out")"
 
