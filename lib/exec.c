@@ -11,7 +11,6 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
-#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -336,24 +335,11 @@ pool_give(const char *ws, long num)
 	pool_unlock(fd, &p);
 }
 
-/*
- * A session the guest's sshd closed before the command started: nothing at
- * all came back, not even the group line the guest command prints first.
- * Dropbear 2022.83 (the test guest's) does that to about one session in ten
- * when four open at once over one connection (measured here: the command
- * did not run). Retrying such a session cannot run the command twice; a
- * short pause lets the other sessions through.
- */
+/* A session that ran nothing (qq_guest_job_ran_nothing) is tried again, after a pause. */
 static int
 refused(const struct qq_guest_job *j, int attempt)
 {
-	/* 50 ms more each time, 9 retries: about 2.3 s, for a guest slowed by a loaded host. */
-	struct timespec ts = { 0, 50000000L * attempt };
-
-	if (j->head || j->holdlen != 0 || j->linelen != 0 || attempt >= 10 || caught)
-		return 0;
-	nanosleep(&ts, NULL);
-	return 1;
+	return qq_guest_job_ran_nothing(j) && !caught && qq_guest_retry_pause(attempt);
 }
 
 /* Runs one short command in the guest over c with stdin from infd (-1: /dev/null). */

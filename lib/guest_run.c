@@ -93,34 +93,37 @@ fail:
 	return e->status;
 }
 
-/* Asks a master on c->ctl whether it runs (MUX_C_ALIVE_CHECK, no ssh process); 1 yes, 0 no. */
-static int
-master_alive(const struct qq_guest_conn *c)
+/* The pid of the master answering on ctl (MUX_C_ALIVE_CHECK, no ssh process), 0 for none. */
+static long
+master_pid(const char *ctl)
 {
 	struct qq_err e;
 	long pid = 0;
-	int fd, rc;
+	int fd;
 
-	if (qq_mux_open(c->ctl, &fd, &e) != 0)
+	if (qq_mux_open(ctl, &fd, &e) != 0)
 		return 0;
-	rc = qq_mux_alive(fd, &pid, &e) == 0 && pid > 0;
+	if (qq_mux_alive(fd, &pid, &e) != 0)
+		pid = 0;
 	close(fd);
-	return rc;
+	return pid;
 }
 
-/* The master that the job's session was opened on still answers (the same pid). */
-static int
-master_same(const struct qq_guest_job *j)
+int
+qq_guest_job_ran_nothing(const struct qq_guest_job *j)
 {
-	struct qq_err e;
-	long pid = 0;
-	int fd, rc;
+	return !j->head && j->holdlen == 0 && j->linelen == 0 && j->werr == 0;
+}
 
-	if (j->conn == NULL || qq_mux_open(j->conn->ctl, &fd, &e) != 0)
+int
+qq_guest_retry_pause(int attempt)
+{
+	struct timespec ts = { 0, 50000000L * attempt };
+
+	if (attempt >= QQ_GUEST_TRIES)
 		return 0;
-	rc = qq_mux_alive(fd, &pid, &e) == 0 && pid == j->master_pid;
-	close(fd);
-	return rc;
+	nanosleep(&ts, NULL);
+	return 1;
 }
 
 static int master_start(struct qq_guest_conn *, const struct qq_guest *, struct qq_err *);
@@ -175,7 +178,7 @@ master_start(struct qq_guest_conn *c, const struct qq_guest *g, struct qq_err *e
 	size_t i, len;
 	int rc;
 
-	if (master_alive(c))
+	if (master_pid(c->ctl) > 0)
 		return 0;	/* another run's master: use it, leave it */
 	(void)unlink(c->ctl);	/* a dead master's socket (only ever a socket of ours here) */
 	(void)unlink(c->log);
@@ -187,7 +190,7 @@ master_start(struct qq_guest_conn *c, const struct qq_guest *g, struct qq_err *e
 		return rc;
 	rc = run_quiet(a.argv);
 	qq_guest_argv_free(&a);
-	if (rc == 0 && master_alive(c))
+	if (rc == 0 && master_pid(c->ctl) > 0)
 		return 0;
 	line[0] = '\0';
 	if (qq_file_read(c->log, 1 << 20, &log, &len, e) == 0) {
@@ -307,16 +310,14 @@ qq_guest_script(const char *token, char *const argv[], int stdin_null, char **ou
 /*
  * Opens the session over the master's socket: no ssh process at all (an
  * ssh client costs ~10 ms of the host's CPU to start). A refusal (the
- * guest's sshd refusing the channel; dropbear 2022.83 does so now and then
- * with four sessions opening at once) ran nothing, so it is retried after a
- * pause that grows: 50 ms more each time, 9 retries, about 2.3 s in all.
- * 1 when no master answers (the caller starts ssh instead).
+ * guest's sshd refusing the channel) ran nothing, so it is retried after
+ * qq_guest_retry_pause. 1 when no master answers (the caller starts ssh
+ * instead).
  */
 static int
 start_mux(struct qq_guest_conn *c, const char *cmd, const int fds[3], struct qq_guest_job *j,
     struct qq_err *e)
 {
-	struct timespec ts;
 	int attempt, rc;
 
 	for (attempt = 1;; attempt++) {
@@ -328,11 +329,8 @@ start_mux(struct qq_guest_conn *c, const char *cmd, const int fds[3], struct qq_
 			return 0;
 		close(j->mux);
 		j->mux = -1;
-		if (rc != QQ_MUX_REFUSED || attempt >= 10)
+		if (rc != QQ_MUX_REFUSED || !qq_guest_retry_pause(attempt))
 			break;
-		ts.tv_sec = 0;
-		ts.tv_nsec = 50000000L * attempt;
-		nanosleep(&ts, NULL);
 	}
 	j->refused = rc == QQ_MUX_REFUSED;
 	return e->status = QQ_EXIT_RUNTIME;
@@ -594,7 +592,7 @@ qq_guest_job_wait(struct qq_guest_job *j, struct qq_err *e)
 		 * test guest's, can abort the whole connection when sessions open
 		 * while others end: mkj/dropbear#321, fixed by PR #326.)
 		 */
-		if (exitval == -1 && !master_same(j)) {
+		if (exitval == -1 && (j->conn == NULL || master_pid(j->conn->ctl) != j->master_pid)) {
 			j->lost = 1;
 			j->status = -1;
 		}

@@ -1160,6 +1160,17 @@ int	 qq_guest_job_read(struct qq_guest_job *j);
  * the output is QQ_EXIT_RUNTIME.
  */
 int	 qq_guest_job_wait(struct qq_guest_job *j, struct qq_err *e);
+/*
+ * The job's session ended before its command started in the guest and
+ * nothing came back: it ran nothing, so it may be started again. Dropbear
+ * 2022.83 (the Linux test guest's) closes a just-opened channel when
+ * another session ends at that moment (mkj/dropbear#173, #321; fixed by PR
+ * #326 after 2024.85).
+ */
+int	 qq_guest_job_ran_nothing(const struct qq_guest_job *j);
+#define QQ_GUEST_TRIES	10	/* tries of a session that ran nothing or was refused */
+/* Before try attempt + 1: sleeps 50 ms * attempt (2.25 s over all tries); 0 when tries are used up. */
+int	 qq_guest_retry_pause(int attempt);
 /* Kills the job's process group in the guest (SIGKILL, over another session of c). */
 int	 qq_guest_job_kill(struct qq_guest_conn *c, struct qq_guest_job *j, struct qq_err *e);
 /* Gives up on a job: SIGKILL to the local ssh client, reaped; its output stays as it is. */

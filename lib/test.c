@@ -221,34 +221,24 @@ start(struct runner *r, struct slot *sl, size_t i)
 }
 
 /*
- * The session of sl ended without a status. If it ended before the guest
- * command's first protocol line (no group line, no byte of output), it ran
- * nothing: the Linux test guest's dropbear 2022.83 closes a just-opened
- * channel when another session's SIGCHLD lands before its exec request,
- * and with several sessions now and then aborts the whole connection
- * ("Failed assertion (common-channel.c:705)" on the console): dropbear
- * issues #321 and #173 (github.com/mkj/dropbear; a regression of 2022.82),
- * fixed by PR #326 (October 2024, after 2024.85). Such a test is started
- * again on the same output files, up to 10 tries with a pause growing by
- * 50 ms (as guest_run.c's start_mux does for refusals), on the master
- * opened again if it died (else every session would fall back to an ssh
- * process of its own). A test that had started is never run twice: it
- * stays not run. 1 restarted; 0 not (*e says why).
+ * The session of sl ended without a status. If it ran nothing
+ * (qq_guest_job_ran_nothing: the test guest's dropbear closes a just-opened
+ * channel, or aborts the whole connection, when another session ends at
+ * that moment), the test is started again on the same output files, after
+ * qq_guest_retry_pause, on the master opened again if it died (else every
+ * session would fall back to an ssh process of its own). A test that had
+ * started is never run twice: it stays not run. 1 restarted; 0 not (*e
+ * says why).
  */
 static int
 retry(struct runner *r, struct slot *sl, struct qq_err *e)
 {
 	char *argv[2] = { r->plan.v[sl->idx].guest, NULL };
-	struct timespec ts;
 	struct qq_guest g;
 
-	if (sl->timed_out || sl->j.head || sl->j.holdlen != 0 || sl->j.linelen != 0 ||
-	    sl->j.werr != 0 || r->failed || sl->retries >= 9)
+	if (sl->timed_out || r->failed || !qq_guest_job_ran_nothing(&sl->j) ||
+	    !qq_guest_retry_pause(++sl->retries))
 		return 0;
-	sl->retries++;
-	ts.tv_sec = 0;
-	ts.tv_nsec = 50000000L * sl->retries;
-	nanosleep(&ts, NULL);
 	g = r->c->g;	/* qq_guest_master_open clears *c first */
 	if (qq_sig_check(e) != 0 || qq_guest_master_open(r->c, &g, e) != 0 ||
 	    qq_guest_job_start(r->c, argv, -1, sl->outfd, sl->errfd, &sl->j, e) != 0)
