@@ -194,6 +194,7 @@ struct pool {
 	char	 id[128];
 	long	 next, nfree, ndone;
 	long	 free[POOL_MAX], done[POOL_MAX];
+	int	 fresh;		/* the file was another boot's (or new): started again */
 };
 
 static int
@@ -218,10 +219,12 @@ pool_lock(const char *ws, struct pool *p, const char *id, struct qq_err *e)
 	memset(p, 0, sizeof(*p));
 	strlcpy(p->id, id, sizeof(p->id));
 	p->next = 1;
+	p->fresh = 1;
 	s = buf;
 	if ((line = strsep(&s, "\n")) == NULL || s == NULL ||
 	    strncmp(line, id, strcspn(id, "\n")) != 0 || line[strcspn(id, "\n")] != '\0')
 		return fd;	/* another boot's, or new: start again */
+	p->fresh = 0;
 	while ((line = strsep(&s, "\n")) != NULL) {
 		if (strncmp(line, "next ", 5) == 0) {
 			p->next = strtol(line + 5, NULL, 10);
@@ -267,14 +270,13 @@ pool_unlock(int fd, const struct pool *p)
  * that makes a batch, the guest commands that do it, appended to pre.
  */
 static int
-pool_take(const char *ws, long *num, struct qq_sbuf *pre, struct qq_err *e)
+pool_take(const char *ws, const char *id, long *num, struct qq_sbuf *pre, struct qq_err *e)
 {
 	static struct pool p;
-	char id[128], run[QQ_VALUE_MAX], n[32];
+	char run[QQ_VALUE_MAX], n[32];
 	long i;
 	int fd;
 
-	boot_id(ws, id, sizeof(id));
 	run_dir(id, run, sizeof(run));
 	if ((fd = pool_lock(ws, &p, id, e)) == -1)
 		return e->status;
@@ -318,18 +320,20 @@ pool_take(const char *ws, long *num, struct qq_sbuf *pre, struct qq_err *e)
 	return 0;
 }
 
-/* The call with working directory num has ended: the next batch removes it. */
+/* The call with working directory num of boot id has ended: the next batch removes it. */
 static void
-pool_give(const char *ws, long num)
+pool_give(const char *ws, const char *id, long num)
 {
 	static struct pool p;
 	struct qq_err e;
-	char id[128];
 	int fd;
 
-	boot_id(ws, id, sizeof(id));
 	if ((fd = pool_lock(ws, &p, id, &e)) == -1)
 		return;
+	if (p.fresh) {		/* the VM was booted again meanwhile: not that boot's number */
+		close(fd);
+		return;
+	}
 	if (p.ndone < POOL_MAX)
 		p.done[p.ndone++] = num;
 	pool_unlock(fd, &p);
@@ -367,8 +371,19 @@ guest_sh(struct qq_guest_conn *c, const char *cmd, int infd, int *status, struct
 	return 0;
 }
 
+/* WS/exec/KEY, the record of a guest file (KEY from its guest path DIGEST/NAME). */
+static void
+record_path(const char *ws, const struct item *it, char *out, size_t outsz)
+{
+	char dst[QQ_VALUE_MAX], key[QQ_DIGEST_HEX];
+
+	store_path(it, dst, sizeof(dst));
+	qq_digest_buf(dst, strlen(dst), key);
+	snprintf(out, outsz, "%s/%s/%.40s", ws, CACHE_DIR, key);
+}
+
 /*
- * Puts a file into the guest's store once per boot. The host's record
+ * Puts a file into the guest's store once per boot (id). The host's record
  * WS/exec/KEY (KEY from the guest path DIGEST/NAME) is locked while the
  * copy runs, so concurrent first calls copy once; in the guest the bytes go to a temporary name, are checked for
  * their size and renamed, so a reader never sees half a file. The copy is
@@ -377,24 +392,18 @@ guest_sh(struct qq_guest_conn *c, const char *cmd, int infd, int *status, struct
  * round trip.
  */
 static int
-store(struct qq_guest_conn *c, const char *ws, struct item *it, struct qq_exec_stats *st,
-    FILE *talk, struct qq_err *e)
+store(struct qq_guest_conn *c, const char *ws, const char *id, struct item *it,
+    struct qq_exec_stats *st, FILE *talk, struct qq_err *e)
 {
-	char rec[QQ_VALUE_MAX + 128], id[128], have[128], dst[QQ_VALUE_MAX], tok[24];
-	char key[QQ_DIGEST_HEX];
+	char rec[QQ_VALUE_MAX + 128], have[128], dst[QQ_VALUE_MAX], tok[24];
 	char msg[QQ_ERR_MAX];
 	struct qq_sbuf cmd = { 0 };
 	ssize_t n;
 	int fd, status = -1, rc;
 
-	boot_id(ws, id, sizeof(id));
-	snprintf(rec, sizeof(rec), "%s/%s", ws, CACHE_DIR);
-	if (qq_file_mkdirs(rec, 0755, e) != 0)
-		return e->status = QQ_EXEC_FAILED;
 	/* One record per guest file, DIGEST/NAME: the same bytes under two names are two files. */
 	store_path(it, dst, sizeof(dst));
-	qq_digest_buf(dst, strlen(dst), key);
-	snprintf(rec, sizeof(rec), "%s/%s/%.40s", ws, CACHE_DIR, key);
+	record_path(ws, it, rec, sizeof(rec));
 	if ((fd = open(rec, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644)) == -1)
 		return qq_err_sys(e, QQ_EXEC_FAILED, "unable to open %s", rec);
 	while (flock(fd, LOCK_EX) == -1)
@@ -492,9 +501,9 @@ qq_exec_check(const struct qq_exec_opts *o, struct qq_err *e)
  */
 static int
 script(const struct qq_exec_opts *o, const struct item *items, size_t nitems,
-    char *const argv[], const char *pre, const char *ws, long num, char **out, struct qq_err *e)
+    char *const argv[], const char *pre, const char *id, long num, char **out, struct qq_err *e)
 {
-	char path[QQ_VALUE_MAX], code[8], id[128];
+	char path[QQ_VALUE_MAX], code[8];
 	struct qq_sbuf b = { 0 };
 	const char *v;
 	size_t i, n;
@@ -512,7 +521,6 @@ script(const struct qq_exec_opts *o, const struct item *items, size_t nitems,
 		qq_sbuf_add(&b, code);
 		qq_sbuf_add(&b, "; }; }");
 	} else {
-		boot_id(ws, id, sizeof(id));
 		run_dir(id, path, sizeof(path));
 		snprintf(path + strlen(path), sizeof(path) - strlen(path), "/%ld", num);
 		qq_sbuf_add(&b, "qq_d=");
@@ -846,7 +854,7 @@ env_files(const struct qq_exec_opts *o, struct qq_exec_opts *lo, char **buf, str
 static int
 stored_gone(struct qq_guest_conn *c, const char *ws, const struct item *items, size_t nitems)
 {
-	char path[QQ_VALUE_MAX], key[QQ_DIGEST_HEX], rec[QQ_VALUE_MAX + 128];
+	char path[QQ_VALUE_MAX], rec[QQ_VALUE_MAX + 128];
 	struct qq_sbuf cmd = { 0 };
 	struct qq_err e;
 	size_t i;
@@ -865,9 +873,7 @@ stored_gone(struct qq_guest_conn *c, const char *ws, const struct item *items, s
 	if (status == 0 || status == -1)
 		return status == 0 ? 0 : -1;
 	for (i = 0; i < nitems; i++) {
-		store_path(&items[i], path, sizeof(path));
-		qq_digest_buf(path, strlen(path), key);
-		snprintf(rec, sizeof(rec), "%s/%s/%.40s", ws, CACHE_DIR, key);
+		record_path(ws, &items[i], rec, sizeof(rec));
 		(void)truncate(rec, 0);
 	}
 	return 1;
@@ -906,7 +912,8 @@ qq_exec_run(struct qq_settings *s, const struct qq_exec_opts *o, char *const arg
 	struct item *items;
 	struct sigaction sa, old[3];
 	static const int sigs[3] = { SIGINT, SIGTERM, SIGHUP };
-	char ws[QQ_VALUE_MAX], bin[QQ_VALUE_MAX], *pre = NULL, *gargv[3], *colon;
+	char ws[QQ_VALUE_MAX], bin[QQ_VALUE_MAX], cache[QQ_VALUE_MAX], id[128], *pre = NULL;
+	char *gargv[3], *colon;
 	struct qq_exec_opts lo;
 	char *envfiles = NULL;
 	struct qq_sbuf batch = { 0 };
@@ -973,13 +980,20 @@ qq_exec_run(struct qq_settings *s, const struct qq_exec_opts *o, char *const arg
 		rc = e->status = QQ_EXEC_FAILED;
 		goto restore;
 	}
+	/* The boot the copies and working directories are for: WS/guest as the VM runs now. */
+	boot_id(ws, id, sizeof(id));
+	if (qq_file_join(cache, sizeof(cache), ws, CACHE_DIR, e) != 0 ||
+	    qq_file_mkdirs(cache, 0755, e) != 0) {
+		rc = e->status = QQ_EXEC_FAILED;
+		goto restore;
+	}
 again:
 	for (i = 0; i < nitems && rc == 0; i++)
-		rc = store(&c, ws, &items[i], &r->stats, o->talk, e);
+		rc = store(&c, ws, id, &items[i], &r->stats, o->talk, e);
 	if (rc != 0)
 		goto restore;
 
-	if (o->cwd == NULL && num == 0 && (rc = pool_take(ws, &num, &batch, e)) != 0)
+	if (o->cwd == NULL && num == 0 && (rc = pool_take(ws, id, &num, &batch, e)) != 0)
 		goto restore;
 	if (batch.err) {
 		rc = qq_err_set(e, QQ_EXEC_FAILED, "unable to build the guest command: out of "
@@ -988,7 +1002,7 @@ again:
 	}
 	free(pre);
 	pre = NULL;
-	if ((rc = script(o, items, nitems, argv, batch.p != NULL ? batch.p : "", ws, num, &pre,
+	if ((rc = script(o, items, nitems, argv, batch.p != NULL ? batch.p : "", id, num, &pre,
 	    e)) != 0)
 		goto restore;
 	gargv[0] = "eval";
@@ -1033,7 +1047,7 @@ again:
 		goto again;
 	}
 	if (num > 0)
-		pool_give(ws, num);
+		pool_give(ws, id, num);
 	if (sig != 0) {
 		rc = qq_err_set(e, 128 + sig, "interrupted by signal %d; %s", sig, j.head ?
 		    "the command was killed in the guest" : "the command had not started");
