@@ -24,14 +24,6 @@ for line in open(sys.argv[1]):
     print(t["name"], t["result"], t["returncode"])' "$1/meson-logs/testlog.json" | sort
 }
 
-# dropbear_aborts: how often the test guest's dropbear 2022.83 aborted its connection with
-# "Failed assertion (common-channel.c:705)" (mkj/dropbear#321, fixed by PR #326 after 2024.85:
-# a session opening while another ends). qq then reports the calls it cut as its own failure
-# (99), never as a result; a runner whose only difference is such calls is run once more.
-dropbear_aborts() {
-	grep -c "Failed assertion (common-channel.c" "$ws/serial.log" 2>/dev/null || true
-}
-
 # same WHAT FILE1 FILE2: the two result lists agree and are not empty.
 same() {
 	checks=$((checks + 1))
@@ -45,11 +37,9 @@ same() {
 exec_e2e() {
 	arch=$1
 	need cmake meson ninja
-	case $arch in
-	x86_64) xcc=${CC_X86_64:-cc} ;;
-	aarch64) xcc=aarch64-linux-gnu-gcc ;;
-	esac
-	need "$xcc" cc
+	arch_cc "$arch"
+	xcc=$cc
+	need cc
 	base "$arch"
 	src=$QQ_SRCDIR/tests/exec
 	ws=$T/ws
@@ -74,7 +64,7 @@ exec_e2e() {
 	(cd "$T/cross" && ctest -j 2 --output-on-failure) >"$T/cross.ctest" 2>&1
 	vm_pid=$(cat "$ws/output/qemu.pid" 2>/dev/null || true)
 	ctest_results "$T/cross.ctest" >"$T/cross.res"
-	if ! cmp -s "$T/native.res" "$T/cross.res" && [ "$(dropbear_aborts)" -gt 0 ] &&
+	if ! cmp -s "$T/native.res" "$T/cross.res" && [ "$(dropbear_aborts "$ws")" -gt 0 ] &&
 		grep -q "^qq-exec: the SSH connection to the guest was lost" "$T/cross.ctest"; then
 		echo "NOTE: the guest's dropbear aborted the connection (mkj/dropbear#321): ctest again"
 		(cd "$T/cross" && ctest -j 2 --output-on-failure) >"$T/cross.ctest" 2>&1
@@ -112,11 +102,11 @@ exec_e2e() {
 		meson setup --cross-file "$T/cross.ini" "$T/mcross" "$src" >>"$T/meson.log" 2>&1 ||
 		{ fail "meson setup: $(tail -n 20 "$T/meson.log")"; return; }
 	meson test -C "$T/mnative" >"$T/mnative.out" 2>&1
-	n0=$(dropbear_aborts)
+	n0=$(dropbear_aborts "$ws")
 	meson test -C "$T/mcross" >"$T/mcross.out" 2>&1
 	meson_results "$T/mnative" >"$T/mnative.res"
 	meson_results "$T/mcross" >"$T/mcross.res"
-	if grep -q " ERROR 99$" "$T/mcross.res" && [ "$(dropbear_aborts)" -gt "$n0" ]; then
+	if grep -q " ERROR 99$" "$T/mcross.res" && [ "$(dropbear_aborts "$ws")" -gt "$n0" ]; then
 		echo "NOTE: the guest's dropbear aborted the connection (mkj/dropbear#321): meson again"
 		meson test -C "$T/mcross" >"$T/mcross.out" 2>&1
 		meson_results "$T/mcross" >"$T/mcross.res"
@@ -132,7 +122,7 @@ exec_e2e() {
 
 	t_data=$T/cross/t_data
 	# Four calls at once over one master: each gets its own output and status.
-	n0=$(dropbear_aborts)
+	n0=$(dropbear_aborts "$ws")
 	for k in 1 2 3 4; do
 		printf '%s\n' $((k * 10)) "$k" >"$T/d$k"
 		qq-exec --file "$T/d$k:in.txt" "$t_data" in.txt </dev/null \
@@ -142,7 +132,7 @@ exec_e2e() {
 	for k in 1 2 3 4; do
 		eval "wait \$p$k"
 		rc=$?
-		if [ "$rc" -eq 99 ] && [ "$(dropbear_aborts)" -gt "$n0" ]; then
+		if [ "$rc" -eq 99 ] && [ "$(dropbear_aborts "$ws")" -gt "$n0" ]; then
 			echo "NOTE: call $k cut by the guest's dropbear (mkj/dropbear#321): again"
 			rc=0
 			qq-exec --file "$T/d$k:in.txt" "$t_data" in.txt </dev/null \

@@ -10,11 +10,7 @@ PY=/usr/bin/python3
 
 # testprogs ARCH: the test binaries, one program under many names, in $T/prog/tests.
 testprogs() {
-	case $1 in
-	x86_64) cc=${CC_X86_64:-cc} ;;
-	aarch64) cc=aarch64-linux-gnu-gcc ;;
-	esac
-	need "$cc"
+	arch_cc "$1"
 	mkdir -p "$T/prog/tests"
 	"$cc" -static -O2 -o "$T/prog/hello" "$QQ_SRCDIR/examples/hello.c"
 	"$cc" -static -O2 -o "$T/prog/guesttest" "$QQ_SRCDIR/tests/e2e/guesttest.c"
@@ -123,7 +119,7 @@ expected 4, got 5" ] || fail "t_fail.err: $(cat -A "$r/t_fail.err")"
 	# a just-opened session before its command starts (dropbear #321); such a test ran
 	# nothing and is started again, so every one passes (before: exit 4, about one run
 	# in two, "the SSH session ended before the command started").
-	n0=$(grep -c "Failed assertion (common-channel.c" "$T/ws/serial.log" 2>/dev/null || true)
+	n0=$(dropbear_aborts "$T/ws")
 	got=0
 	qq-test -j 9 --repeat 40 --filter t_pass --workspace "$T/ws" --arch "$1" </dev/null \
 	    >"$T/out" 2>"$T/err" || got=$?
@@ -131,7 +127,7 @@ expected 4, got 5" ] || fail "t_fail.err: $(cat -A "$r/t_fail.err")"
 	# assertion in serial.log): the tests it cut had started, so qq-test rightly
 	# says 4 and "not run"; that, and only that, earns one more run.
 	if [ "$got" = 4 ] && grep -q "not run" "$T/out" &&
-		[ "$(grep -c "Failed assertion (common-channel.c" "$T/ws/serial.log")" -gt "$n0" ]; then
+		[ "$(dropbear_aborts "$T/ws")" -gt "$n0" ]; then
 		echo "NOTE: the guest's dropbear aborted the connection (mkj/dropbear#321): again"
 		got=0
 		qq-test -j 9 --repeat 40 --filter t_pass --workspace "$T/ws" --arch "$1" \
