@@ -46,19 +46,17 @@ teardown(void)
 	free(dir);
 }
 
-/* Reads what was written to path (static buffer). */
+/* What was written to path (qq_file_read; valid until the next call). */
 static const char *
 slurp(const char *path)
 {
-	static char buf[65536];
-	ssize_t n;
-	int fd;
+	static char *buf;
+	struct qq_err e;
+	size_t len;
 
-	ck_assert_int_ne(fd = open(path, O_RDONLY | O_CLOEXEC), -1);
-	n = read(fd, buf, sizeof(buf) - 1);
-	ck_assert_int_ge(n, 0);
-	buf[n] = '\0';
-	close(fd);
+	free(buf);
+	buf = NULL;
+	ck_assert_int_eq(qq_file_read(path, 1 << 20, &buf, &len, &e), 0);
 	return buf;
 }
 
