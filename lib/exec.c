@@ -477,9 +477,10 @@ qq_exec_check(const struct qq_exec_opts *o, struct qq_err *e)
 			return qq_err_set(e, QQ_EXEC_FAILED, "bad --env \"%.100s\": expected NAME "
 			    "or NAME=VALUE", o->env[i]);
 	}
+	/* HOST[:GUEST] split at the last colon; HOST must not be empty, GUEST may (the default). */
 	for (i = 0; i < o->nfile; i++) {
 		g = strrchr(o->file[i], ':');
-		if (o->file[i][0] == '\0' || (g != NULL && (g == o->file[i] || g[1] == '\0')))
+		if (o->file[i][0] == '\0' || g == o->file[i])
 			return qq_err_set(e, QQ_EXEC_FAILED, "bad --file \"%.100s\": expected "
 			    "HOST[:GUEST]", o->file[i]);
 	}
@@ -949,14 +950,18 @@ qq_exec_run(struct qq_settings *s, const struct qq_exec_opts *o, char *const arg
 	if ((rc = item_open(&items[0], ws, argv[0], 1, e)) != 0)
 		goto out;
 	for (i = 1; i < nitems; i++) {
-		/* HOST[:GUEST], split at the last colon. */
+		/*
+		 * HOST[:GUEST], split at the last colon (a GUEST has none); an
+		 * empty GUEST is the default name, so "a:b:" is the host
+		 * file a:b.
+		 */
 		strlcpy(bin, o->file[i - 1], sizeof(bin));
 		if ((colon = strrchr(bin, ':')) != NULL)
 			*colon = '\0';
 		if ((rc = item_open(&items[i], ws, bin, 0, e)) != 0)
 			goto out;
-		strlcpy(items[i].guest, colon != NULL ? colon + 1 : items[i].name,
-		    sizeof(items[i].guest));
+		strlcpy(items[i].guest, colon != NULL && colon[1] != '\0' ? colon + 1 :
+		    items[i].name, sizeof(items[i].guest));
 	}
 
 	memset(&sa, 0, sizeof(sa));

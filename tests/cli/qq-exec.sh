@@ -15,7 +15,14 @@ expect 126 qq-exec "$T" && err_has "is not a regular file"
 expect 99 qq-exec --workspace "$T/ws" "$T/prog" &&
 	err_has "qq-exec: no VM is running in $T/ws" && err_lines 1
 expect 99 qq-exec --env 9X=1 "$T/prog" && err_has 'bad --env "9X=1"'
-expect 99 qq-exec --file "$T/plain:" "$T/prog" && err_has "bad --file"
+expect 99 qq-exec --file ":in.txt" "$T/prog" && err_has 'bad --file ":in.txt"'
+# HOST:GUEST splits at the last colon; an empty GUEST is the default name, so a
+# trailing colon names a host file with a colon in it.
+printf '1\n' >"$T/a:b"
+expect 99 qq-exec --file "$T/a:b:" --workspace "$T/ws" "$T/prog" &&
+	err_has "qq-exec: no VM is running in $T/ws" && err_lines 1
+expect 99 qq-exec --file "$T/a:b" --workspace "$T/ws" "$T/prog" &&
+	err_has "unable to read $T/a: "
 expect 99 qq-exec --file "$T/missing.txt" --workspace "$T/ws" "$T/prog" &&
 	err_has "unable to read $T/missing.txt"
 expect 99 qq-exec --cwd rel "$T/prog" && err_has 'bad --cwd "rel"'

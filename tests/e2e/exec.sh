@@ -147,6 +147,12 @@ exec_e2e() {
 	expect 1 qq-exec -v --file "$T/d1:in.txt" "$t_data" in.txt
 	checks=$((checks + 1))
 	grep -q "copied" "$T/err" && fail "a second call copied again: $(cat "$T/err")"
+	# A host file with colons in its name: a trailing colon (an empty GUEST) keeps
+	# its own name in the guest; HOST:GUEST splits at the last colon.
+	printf '40\n2\n' >"$T/a:b"
+	expect 0 qq-exec --file "$T/a:b:" "$t_data" a:b && out_has "t_data: sum of a:b is 42"
+	expect 0 qq-exec --file "$T/a:b:in.txt" "$t_data" in.txt &&
+		out_has "t_data: sum of in.txt is 42"
 	# stdin is forwarded when it is a pipe or a file.
 	printf '40\n2\n' >"$T/stdin.txt"
 	expect_in 0 "$T/stdin.txt" qq-exec "$t_data" /proc/self/fd/0 && out_has "t_data: sum of /proc/self/fd/0 is 42"

@@ -24,8 +24,12 @@ static const struct {
 	{ QQ_EXEC_OPT_ENV, "A-B", QQ_EXEC_FAILED, "bad --env \"A-B\"" },
 	{ QQ_EXEC_OPT_FILE, "data.txt", 0, NULL },
 	{ QQ_EXEC_OPT_FILE, "data.txt:sub/in.txt", 0, NULL },
-	{ QQ_EXEC_OPT_FILE, "data.txt:", QQ_EXEC_FAILED, "bad --file \"data.txt:\"" },
-	{ QQ_EXEC_OPT_FILE, ":x", QQ_EXEC_FAILED, "bad --file" },
+	/* An empty GUEST is the default name: the way to name a HOST with a colon. */
+	{ QQ_EXEC_OPT_FILE, "data.txt:", 0, NULL },
+	{ QQ_EXEC_OPT_FILE, "a:b:", 0, NULL },
+	{ QQ_EXEC_OPT_FILE, "a:b:c.txt", 0, NULL },
+	{ QQ_EXEC_OPT_FILE, ":x", QQ_EXEC_FAILED, "bad --file \":x\"" },
+	{ QQ_EXEC_OPT_FILE, ":", QQ_EXEC_FAILED, "bad --file \":\"" },
 	{ QQ_EXEC_OPT_FILE, "d:/data/lib/libx.so", 0, NULL },
 	{ QQ_EXEC_OPT_FILE, "", QQ_EXEC_FAILED, "bad --file" },
 	{ QQ_EXEC_OPT_CWD, "/tmp", 0, NULL },
@@ -89,6 +93,57 @@ START_TEST(test_refusals)
 }
 END_TEST
 
+/*
+ * --file HOST[:GUEST] splits at the last colon, and an empty GUEST is the
+ * default name (scp's and docker cp's rule): a host file whose name has colons
+ * is named with a trailing colon. Which host file was opened shows in the
+ * message of a missing one, and an existing one gets past to the VM lookup.
+ */
+START_TEST(test_file_colon)
+{
+	static const struct {
+		const char	*arg;	/* after DIR/ */
+		const char	*want;	/* the host file read, after DIR/ */
+	} split[] = {
+		{ "gone:", "gone" },
+		{ "a:b:", "a:b" },
+		{ "a:b:c.txt", "a:b" },
+		{ "a:b::", "a:b:" },
+		{ "plain:sub/x.txt", "plain" },
+	};
+	struct qq_exec_opts o = { 0 };
+	struct qq_exec_result r;
+	struct qq_settings s;
+	struct qq_err e;
+	char *dir = test_tmpdir(), ws[4096], bin[4096], arg[4096], want[4096 + 32];
+	char *argv[] = { bin, NULL };
+	size_t i;
+
+	snprintf(ws, sizeof(ws), "%s/ws", dir);
+	qq_settings_init(&s);
+	s.opt[QQ_SET_WORKSPACE] = ws;
+	test_puts(dir, "prog", "#!/bin/sh\n", 0755);
+	snprintf(bin, sizeof(bin), "%s/prog", dir);
+	for (i = 0; i < sizeof(split) / sizeof(split[0]); i++) {
+		snprintf(arg, sizeof(arg), "%s/%s", dir, split[i].arg);
+		ck_assert_int_eq(qq_exec_option(&o, QQ_EXEC_OPT_FILE, arg, &e), 0);
+		ck_assert_int_eq(qq_exec_run(&s, &o, argv, &r, &e), QQ_EXEC_FAILED);
+		snprintf(want, sizeof(want), "unable to read %s/%s: ", dir, split[i].want);
+		ck_assert_msg(strstr(e.msg, want) != NULL, "%s: %s", split[i].arg, e.msg);
+		qq_exec_free(&o);
+	}
+	/* Present: opened, then no VM (nothing created: no --boot). */
+	test_puts(dir, "a:b", "1\n", 0644);
+	snprintf(arg, sizeof(arg), "%s/a:b:", dir);
+	ck_assert_int_eq(qq_exec_option(&o, QQ_EXEC_OPT_FILE, arg, &e), 0);
+	ck_assert_int_eq(qq_exec_run(&s, &o, argv, &r, &e), QQ_EXEC_FAILED);
+	ck_assert_msg(strstr(e.msg, "no VM is running in") != NULL, "%s", e.msg);
+	qq_exec_free(&o);
+	test_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
 Suite *
 suite_exec(void)
 {
@@ -97,6 +152,7 @@ suite_exec(void)
 
 	tcase_add_loop_test(tc, test_option, 0, sizeof(cases) / sizeof(cases[0]));
 	tcase_add_test(tc, test_refusals);
+	tcase_add_test(tc, test_file_colon);
 	suite_add_tcase(s, tc);
 	return s;
 }
