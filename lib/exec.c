@@ -162,183 +162,6 @@ boot_id(const char *ws, char *out, size_t outsz)
 		    st.st_mtim.tv_nsec);
 }
 
-/* The boot's own directory of per-call working directories, from boot_id's line. */
-static void
-run_dir(const char *id, char *out, size_t outsz)
-{
-	unsigned long long dev = 0, ino = 0;
-	long long sec = 0;
-	long nsec = 0;
-
-	(void)sscanf(id, "%llu %llu %lld.%ld", &dev, &ino, &sec, &nsec);
-	snprintf(out, outsz, "%s/run/%llx-%llx-%lx", QQ_EXEC_STORE, ino, (unsigned long long)sec,
-	    nsec);
-}
-
-/*
- * Fresh working directories without a process in the guest for each call
- * (mkdir and rm cost a fork and an exec each, ~4 ms apiece under TCG): the
- * host hands out numbered directories of this boot's RUN directory, made
- * POOL_BATCH at a time by the call that finds none left, which also removes
- * the directories of the calls that have ended since (a number is never
- * handed out twice in a boot: each call's directory is new). WS/exec/pool,
- * under flock(2): the boot's id line, then "next N", "free N...", "done N...".
- * A call that gets a number before the batch holding it was made makes it
- * itself (mkdir -p).
- */
-#define POOL_FILE	"exec/pool"
-#define POOL_BATCH	16
-#define POOL_MAX	4096	/* numbers kept on a line; more are forgotten (left in the guest) */
-
-struct pool {
-	char	 id[128];
-	long	 next, nfree, ndone;
-	long	 free[POOL_MAX], done[POOL_MAX];
-	int	 fresh;		/* the file was another boot's (or new): started again */
-};
-
-static int
-pool_lock(const char *ws, struct pool *p, const char *id, struct qq_err *e)
-{
-	char path[QQ_VALUE_MAX + 16], buf[65536], *line, *s, *tok;
-	long *list, *n;
-	ssize_t len;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", ws, POOL_FILE);
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644)) == -1)
-		return qq_err_sys(e, QQ_EXEC_FAILED, "unable to open %s", path), -1;
-	while (flock(fd, LOCK_EX) == -1)
-		if (errno != EINTR || caught) {
-			qq_err_sys(e, QQ_EXEC_FAILED, "unable to lock %s", path);
-			close(fd);
-			return -1;
-		}
-	len = pread(fd, buf, sizeof(buf) - 1, 0);
-	buf[len > 0 ? len : 0] = '\0';
-	memset(p, 0, sizeof(*p));
-	strlcpy(p->id, id, sizeof(p->id));
-	p->next = 1;
-	p->fresh = 1;
-	s = buf;
-	if ((line = strsep(&s, "\n")) == NULL || s == NULL ||
-	    strncmp(line, id, strcspn(id, "\n")) != 0 || line[strcspn(id, "\n")] != '\0')
-		return fd;	/* another boot's, or new: start again */
-	p->fresh = 0;
-	while ((line = strsep(&s, "\n")) != NULL) {
-		if (strncmp(line, "next ", 5) == 0) {
-			p->next = strtol(line + 5, NULL, 10);
-			continue;
-		}
-		list = strncmp(line, "free", 4) == 0 ? p->free : strncmp(line, "done", 4) == 0 ?
-		    p->done : NULL;
-		n = list == p->free ? &p->nfree : &p->ndone;
-		while (list != NULL && (tok = strsep(&line, " ")) != NULL)
-			if (*tok >= '0' && *tok <= '9' && *n < POOL_MAX)
-				list[(*n)++] = strtol(tok, NULL, 10);
-	}
-	if (p->next < 1)
-		p->next = 1;
-	return fd;
-}
-
-static void
-pool_unlock(int fd, const struct pool *p)
-{
-	FILE *fp;
-	char *buf = NULL;
-	size_t len = 0;
-	long i;
-
-	if ((fp = open_memstream(&buf, &len)) != NULL) {
-		fprintf(fp, "%snext %ld\nfree", p->id, p->next);
-		for (i = 0; i < p->nfree; i++)
-			fprintf(fp, " %ld", p->free[i]);
-		fprintf(fp, "\ndone");
-		for (i = 0; i < p->ndone; i++)
-			fprintf(fp, " %ld", p->done[i]);
-		fprintf(fp, "\n");
-		if (fclose(fp) == 0 && ftruncate(fd, 0) == 0)
-			(void)pwrite(fd, buf, len, 0);
-		free(buf);
-	}
-	close(fd);
-}
-
-/*
- * This call's working directory (its number in *num) and, for the call
- * that makes a batch, the guest commands that do it, appended to pre.
- */
-static int
-pool_take(const char *ws, const char *id, long *num, struct qq_sbuf *pre, struct qq_err *e)
-{
-	static struct pool p;
-	char run[QQ_VALUE_MAX], n[32];
-	long i;
-	int fd;
-
-	run_dir(id, run, sizeof(run));
-	if ((fd = pool_lock(ws, &p, id, e)) == -1)
-		return e->status;
-	if (p.nfree > 0) {
-		*num = p.free[0];
-		memmove(p.free, p.free + 1, (size_t)(p.nfree - 1) * sizeof(p.free[0]));
-		p.nfree--;
-		pool_unlock(fd, &p);
-		return 0;
-	}
-	*num = p.next;
-	if (p.next == 1) {
-		/* A boot's first batch: other boots' directories go (a disk /data keeps them). */
-		qq_sbuf_add(pre, "for qq_o in " QQ_EXEC_STORE "/run/*; do [ \"$qq_o\" = ");
-		qq_sbuf_sq(pre, run);
-		qq_sbuf_add(pre, " ] || [ ! -d \"$qq_o\" ] || rm -rf \"$qq_o\"; done; ");
-	}
-	if (p.ndone > 0) {
-		qq_sbuf_add(pre, "rm -rf");
-		for (i = 0; i < p.ndone; i++) {
-			snprintf(n, sizeof(n), "/%ld", p.done[i]);
-			qq_sbuf_add(pre, " ");
-			qq_sbuf_sq(pre, run);
-			qq_sbuf_add(pre, n);
-		}
-		qq_sbuf_add(pre, "; ");
-		p.ndone = 0;
-	}
-	qq_sbuf_add(pre, "mkdir -p");
-	for (i = 0; i < POOL_BATCH; i++) {
-		snprintf(n, sizeof(n), "/%ld", p.next + i);
-		qq_sbuf_add(pre, " ");
-		qq_sbuf_sq(pre, run);
-		qq_sbuf_add(pre, n);
-		if (i > 0)
-			p.free[p.nfree++] = p.next + i;
-	}
-	qq_sbuf_add(pre, "; ");
-	p.next += POOL_BATCH;
-	pool_unlock(fd, &p);
-	return 0;
-}
-
-/* The call with working directory num of boot id has ended: the next batch removes it. */
-static void
-pool_give(const char *ws, const char *id, long num)
-{
-	static struct pool p;
-	struct qq_err e;
-	int fd;
-
-	if ((fd = pool_lock(ws, &p, id, &e)) == -1)
-		return;
-	if (p.fresh) {		/* the VM was booted again meanwhile: not that boot's number */
-		close(fd);
-		return;
-	}
-	if (p.ndone < POOL_MAX)
-		p.done[p.ndone++] = num;
-	pool_unlock(fd, &p);
-}
-
 /* A session that ran nothing (qq_guest_job_ran_nothing) is tried again, after a pause. */
 static int
 refused(const struct qq_guest_job *j, int attempt)
@@ -502,7 +325,7 @@ qq_exec_check(const struct qq_exec_opts *o, struct qq_err *e)
  */
 static int
 script(const struct qq_exec_opts *o, const struct item *items, size_t nitems,
-    char *const argv[], const char *pre, const char *id, long num, char **out, struct qq_err *e)
+    char *const argv[], const char *pre, const char *run, long num, char **out, struct qq_err *e)
 {
 	char path[QQ_VALUE_MAX], code[8];
 	struct qq_sbuf b = { 0 };
@@ -522,8 +345,7 @@ script(const struct qq_exec_opts *o, const struct item *items, size_t nitems,
 		qq_sbuf_add(&b, code);
 		qq_sbuf_add(&b, "; }; }");
 	} else {
-		run_dir(id, path, sizeof(path));
-		snprintf(path + strlen(path), sizeof(path) - strlen(path), "/%ld", num);
+		snprintf(path, sizeof(path), "%s/%ld", run, num);
 		qq_sbuf_add(&b, "qq_d=");
 		qq_sbuf_sq(&b, path);
 		qq_sbuf_add(&b, "; { cd \"$qq_d\" 2>/dev/null || { mkdir -p \"$qq_d\" && "
@@ -914,6 +736,7 @@ qq_exec_run(struct qq_settings *s, const struct qq_exec_opts *o, char *const arg
 	struct sigaction sa, old[3];
 	static const int sigs[3] = { SIGINT, SIGTERM, SIGHUP };
 	char ws[QQ_VALUE_MAX], bin[QQ_VALUE_MAX], cache[QQ_VALUE_MAX], id[128], *pre = NULL;
+	char run[QQ_VALUE_MAX] = "";
 	char *gargv[3], *colon;
 	struct qq_exec_opts lo;
 	char *envfiles = NULL;
@@ -998,7 +821,8 @@ again:
 	if (rc != 0)
 		goto restore;
 
-	if (o->cwd == NULL && num == 0 && (rc = pool_take(ws, id, &num, &batch, e)) != 0)
+	if (o->cwd == NULL && num == 0 && (rc = qq_exec_pool_take(ws, id, run, sizeof(run), &num,
+	    &batch, &caught, e)) != 0)
 		goto restore;
 	if (batch.err) {
 		rc = qq_err_set(e, QQ_EXEC_FAILED, "unable to build the guest command: out of "
@@ -1007,7 +831,7 @@ again:
 	}
 	free(pre);
 	pre = NULL;
-	if ((rc = script(o, items, nitems, argv, batch.p != NULL ? batch.p : "", id, num, &pre,
+	if ((rc = script(o, items, nitems, argv, batch.p != NULL ? batch.p : "", run, num, &pre,
 	    e)) != 0)
 		goto restore;
 	gargv[0] = "eval";
@@ -1052,7 +876,7 @@ again:
 		goto again;
 	}
 	if (num > 0)
-		pool_give(ws, id, num);
+		qq_exec_pool_give(ws, id, run, num);
 	if (sig != 0) {
 		rc = qq_err_set(e, 128 + sig, "interrupted by signal %d; %s", sig, j.head ?
 		    "the command was killed in the guest" : "the command had not started");

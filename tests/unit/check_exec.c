@@ -3,6 +3,8 @@
 
 #include <sys/stat.h>
 
+#include <dirent.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,6 +146,151 @@ START_TEST(test_file_colon)
 }
 END_TEST
 
+/* The (run, num) pairs handed out so far by test_pool. */
+static char pairs[64][4200];
+static size_t npairs;
+
+/* Takes a directory; it must be one never handed out before. */
+static long
+take_new(const char *ws, const char *boot, const char *why, char *run, size_t runsz,
+    struct qq_sbuf *pre)
+{
+	struct qq_err e;
+	long num = 0;
+	size_t i;
+
+	memset(pre, 0, sizeof(*pre));
+	ck_assert_msg(qq_exec_pool_take(ws, boot, run, runsz, &num, pre, NULL, &e) == 0, "%s: %s",
+	    why, e.msg);
+	ck_assert_msg(pre->err == 0, "%s: out of memory", why);
+	ck_assert_int_lt(npairs, 64);
+	snprintf(pairs[npairs], sizeof(pairs[npairs]), "%s/%ld", run, num);
+	for (i = 0; i < npairs; i++)
+		ck_assert_msg(strcmp(pairs[i], pairs[npairs]) != 0, "%s: %s handed out again",
+		    why, pairs[npairs]);
+	npairs++;
+	return num;
+}
+
+/* WS/exec holds the pool and its lock, and no temporary file. */
+static void
+only_pool(const char *ws)
+{
+	char path[4200];
+	struct dirent *d;
+	DIR *dp;
+
+	snprintf(path, sizeof(path), "%s/exec", ws);
+	ck_assert_ptr_nonnull(dp = opendir(path));
+	while ((d = readdir(dp)) != NULL)
+		ck_assert_msg(strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0 ||
+		    strcmp(d->d_name, "pool") == 0 || strcmp(d->d_name, "pool.lock") == 0,
+		    "left in WS/exec: %s", d->d_name);
+	closedir(dp);
+}
+
+/*
+ * The per-boot pool of working directories: no (directory, number) pair is
+ * handed out twice in a boot, whatever became of the pool file meanwhile (a
+ * crash mid-write, an editor, garbage); the file is replaced whole (rename),
+ * leaves no temporary file, and a pool that cannot be written fails the call.
+ */
+START_TEST(test_pool)
+{
+	static const char *const boot = "2049 1234 1700000000.000000005\n";
+	static const char *const other = "2049 999 1600000000.000000001\n";
+	char *dir = test_tmpdir(), ws[4096], path[4200], run[4096], run1[4096], *buf;
+	char cut[8192];
+	struct qq_sbuf pre;
+	struct stat st;
+	struct qq_err e;
+	ino_t ino;
+	size_t len;
+	long num;
+	int k;
+
+	npairs = 0;
+	snprintf(ws, sizeof(ws), "%s/ws", dir);
+	snprintf(path, sizeof(path), "%s/exec", ws);
+	ck_assert_int_eq(qq_file_mkdirs(path, 0755, &e), 0);
+	snprintf(path, sizeof(path), "%s/exec/pool", ws);
+
+	/* A new pool: number 1, a batch made, other boots' directories swept, not this one's. */
+	num = take_new(ws, boot, "first", run1, sizeof(run1), &pre);
+	ck_assert_int_eq(num, 1);
+	ck_assert_ptr_nonnull(strstr(run1, "/data/qq-exec/run/4d2-"));
+	ck_assert_ptr_nonnull(strstr(pre.p, "mkdir -p"));
+	ck_assert_ptr_nonnull(strstr(pre.p, "rm -rf"));
+	ck_assert_ptr_nonnull(strstr(pre.p, "case ${qq_o##*/} in '4d2-6553f100-5'.*) ;;"));
+	free(pre.p);
+	/* The next: from the batch, with nothing to run first. */
+	ck_assert_int_eq(take_new(ws, boot, "second", run, sizeof(run), &pre), 2);
+	ck_assert_str_eq(run, run1);
+	ck_assert_ptr_null(pre.p);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ino = st.st_ino;
+	qq_exec_pool_give(ws, boot, run, 2);
+	/* Replaced, not rewritten in place: a reader sees the old file or the new, whole. */
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_msg(st.st_ino != ino, "the pool was written in place");
+	only_pool(ws);
+
+	/* A killed writer's leftover goes with the next write. */
+	test_puts(ws, "exec/pool.new", "half", 0644);
+	take_new(ws, boot, "after a killed writer", run, sizeof(run), &pre);
+	free(pre.p);
+	only_pool(ws);
+
+	/* The pool cut short at every length, or garbled: never a pair handed out before. */
+	ck_assert_int_eq(qq_file_read(path, 1 << 20, &buf, &len, &e), 0);
+	for (k = 0; k < 6; k++) {
+		size_t at = k < 5 ? len * (size_t)k / 5 : len;
+
+		memcpy(cut, buf, at < sizeof(cut) ? at : sizeof(cut) - 1);
+		cut[at < sizeof(cut) ? at : sizeof(cut) - 1] = '\0';
+		if (k == 5)	/* an editor's change: next lowered below the numbers given */
+			strlcpy(strstr(cut, "next ") + 5, "1\nfree\ndone\n",
+			    sizeof(cut) - (size_t)(strstr(cut, "next ") + 5 - cut));
+		test_puts(ws, "exec/pool", cut, 0644);
+		take_new(ws, boot, k < 5 ? "a cut pool" : "an edited pool", run, sizeof(run), &pre);
+		ck_assert_msg(strcmp(run, run1) != 0 || k == 5, "cut at %zu: same directory", at);
+		/* This boot's earlier directories are kept: their calls may run on. */
+		ck_assert_msg(pre.p == NULL || strstr(pre.p, "'4d2-6553f100-5'.*) ;;") != NULL,
+		    "a lost pool sweeps this boot's directories: %s", pre.p);
+		free(pre.p);
+	}
+	free(buf);
+	test_puts(ws, "exec/pool", "\x01garbage\0\n", 0644);
+	take_new(ws, boot, "garbage", run, sizeof(run), &pre);
+	free(pre.p);
+
+	/* Another boot's pool: a new one from 1, in a directory of this boot's. */
+	test_puts(ws, "exec/pool", other, 0644);
+	ck_assert_int_eq(take_new(ws, boot, "another boot's", run, sizeof(run), &pre), 1);
+	free(pre.p);
+	/* A number given back for a pool that is gone is not taken into the new one. */
+	qq_exec_pool_give(ws, boot, run1, 1);
+	ck_assert_int_eq(qq_file_read(path, 1 << 20, &buf, &len, &e), 0);
+	ck_assert_msg(strstr(buf, "\ndone\n") != NULL, "a stale number was given back: %s", buf);
+	free(buf);
+	only_pool(ws);
+
+	/* A pool that cannot be replaced fails the call, naming it. */
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/exec/pool/x", ws);
+	test_puts(ws, "exec/pool/x", "", 0644);
+	memset(&pre, 0, sizeof(pre));
+	ck_assert_int_eq(qq_exec_pool_take(ws, boot, run, sizeof(run), &num, &pre, NULL, &e),
+	    QQ_EXEC_FAILED);
+	ck_assert_msg(strstr(e.msg, "unable to write ") != NULL && strstr(e.msg, "exec/pool") !=
+	    NULL, "%s", e.msg);
+	free(pre.p);
+	test_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
 Suite *
 suite_exec(void)
 {
@@ -153,6 +300,7 @@ suite_exec(void)
 	tcase_add_loop_test(tc, test_option, 0, sizeof(cases) / sizeof(cases[0]));
 	tcase_add_test(tc, test_refusals);
 	tcase_add_test(tc, test_file_colon);
+	tcase_add_test(tc, test_pool);
 	suite_add_tcase(s, tc);
 	return s;
 }
