@@ -1023,6 +1023,15 @@ void	 qq_testplan_free(struct qq_test_plan *p);
  * them), so that qq-test needs only the workspace. With one: nothing.
  */
 int	 qq_testplan_staged(const char *ws, struct qq_facts *f, struct qq_err *e);
+/*
+ * Before a run writes its files (STEM.out, STEM.err) in resdir: removes the
+ * files the last run listed in resdir/.qq-test-outputs (regular files directly
+ * in resdir, nothing else: a user's own files stay) and lists the plan's
+ * there instead, so that afterwards only this run's files are there. A
+ * missing resdir is 0, with nothing written; a file that cannot be removed
+ * or a list that cannot be written is QQ_EXIT_RUNTIME.
+ */
+int	 qq_testplan_outputs(const char *resdir, const struct qq_test_plan *p, struct qq_err *e);
 
 /*
  * tap.c: TAP version 13 (testanything.org): the plan, then one test point
