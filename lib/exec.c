@@ -439,6 +439,79 @@ qq_run_path(char *out, size_t outsz)
 	strlcpy(out, "qq-run", outsz);
 }
 
+/* qq-run's argv for a boot (dry: -n, qq-run's check that writes nothing); opt holds --NAME strings. */
+struct boot_argv {
+	char		 run[PATH_MAX];
+	char		 opt[QQ_SET__COUNT][64];
+	const char	*argv[2 * QQ_SET__COUNT + 16];
+};
+
+static void
+boot_argv(struct boot_argv *b, struct qq_settings *s, const struct qq_exec_opts *o,
+    const char *binary, const char *ws, const struct qq_facts *last, const char *builder,
+    const char *base, int dry)
+{
+	const char *v;
+	size_t n = 0;
+	int i;
+
+	/* The settings: option > the last boot's > environment (qq-run's own) > default. */
+	qq_run_path(b->run, sizeof(b->run));
+	b->argv[n++] = b->run;
+	if (dry)
+		b->argv[n++] = "-n";
+	b->argv[n++] = "-d";
+	b->argv[n++] = "--wait-ssh";
+	if (o->talk != NULL && !dry)
+		b->argv[n++] = "-v";
+	if (builder != NULL && *builder != '\0') {
+		b->argv[n++] = "--builder";
+		b->argv[n++] = builder;
+	}
+	if (base != NULL && *base != '\0') {
+		b->argv[n++] = "--base";
+		b->argv[n++] = base;
+	}
+	for (i = 0; i < QQ_SET__COUNT; i++) {
+		v = i == QQ_SET_WORKSPACE ? ws : s->opt[i] != NULL ? s->opt[i] :
+		    qq_facts_get(last, qq_settings_table[i].fact);
+		if (v == NULL)
+			continue;
+		snprintf(b->opt[i], sizeof(b->opt[i]), "--%s", qq_settings_table[i].option);
+		b->argv[n++] = b->opt[i];
+		b->argv[n++] = v;
+	}
+	b->argv[n++] = "--";
+	b->argv[n++] = binary;
+	b->argv[n] = NULL;
+}
+
+/* Runs qq-run; its failure is QQ_EXEC_FAILED with its status and last line. */
+static int
+boot_run(struct boot_argv *b, FILE *talk, struct qq_err *e)
+{
+	struct qq_proc_out po;
+	const char *v;
+	size_t len;
+	int rc;
+
+	memset(&po, 0, sizeof(po));
+	if ((rc = qq_proc_run_for((char *const *)b->argv, NULL, -1, &po, e)) != 0)
+		return e->status = QQ_EXEC_FAILED;
+	if (talk != NULL && po.errlen > 0 && strcmp(b->argv[1], "-n") != 0)
+		fputs(po.errout, talk);
+	if (po.status != 0) {
+		len = po.errlen;
+		while (len > 0 && po.errout[len - 1] == '\n')
+			po.errout[--len] = '\0';
+		v = strrchr(po.errout, '\n') != NULL ? strrchr(po.errout, '\n') + 1 : po.errout;
+		rc = qq_err_set(e, QQ_EXEC_FAILED, "unable to boot the VM (%s exited %d)%s%s",
+		    b->run, po.status, *v ? ": " : "", v);
+	}
+	qq_proc_out_free(&po);
+	return rc;
+}
+
 /*
  * Boots the workspace's VM with `qq-run -d --wait-ssh BINARY` unless one
  * runs, holding WS/exec/boot.lock meanwhile: the workspace lock is taken
@@ -448,110 +521,93 @@ qq_run_path(char *out, size_t outsz)
  * process of its own, not a library call: what it needs (libarchive for
  * images, libxml2 for reports) is then never loaded by the qq-exec that
  * ctest starts for every test (~6 ms each, measured on Debian 12).
+ * A workspace that does not exist yet is made as qq-run makes it, missing
+ * parent directories too, but only after `qq-run -n` found nothing wrong
+ * with the settings, builder and base: a bad value leaves nothing behind.
  */
 static int
 boot(struct qq_settings *s, const struct qq_exec_opts *o, const char *binary, struct qq_guest *g,
     struct qq_err *e)
 {
 	struct qq_facts last = { NULL, 0, 0 }, rec = { NULL, 0, 0 };
-	struct qq_proc_out po;
+	struct boot_argv *b;
 	struct qq_ws ws;
 	struct qq_err se;
-	char path[QQ_VALUE_MAX + 32], run[PATH_MAX], opt[QQ_SET__COUNT][64];
-	const char *builder, *base, *v, *argv[2 * QQ_SET__COUNT + 16];
-	size_t n = 0, len;
+	struct stat st;
+	char path[QQ_VALUE_MAX + 32], wsabs[QQ_VALUE_MAX];
+	const char *builder, *base;
 	FILE *fp;
-	int fd, rc, i;
+	int fd = -1, rc, i;
+
+	if ((b = malloc(sizeof(*b))) == NULL)
+		return qq_err_sys(e, QQ_EXEC_FAILED, "unable to boot the VM");
+	if (qq_file_abspath(s->val[QQ_SET_WORKSPACE], wsabs, sizeof(wsabs), e) != 0) {
+		rc = e->status;
+		goto out;
+	}
+	if (stat(wsabs, &st) == -1 && errno == ENOENT) {
+		boot_argv(b, s, o, binary, wsabs, &last, o->builder, o->base, 1);
+		/* Failed, unless another first call made the workspace meanwhile: wait for its boot. */
+		if ((rc = boot_run(b, NULL, e)) != 0 && stat(wsabs, &st) == -1 && errno == ENOENT)
+			goto out;
+	}
 
 	/*
 	 * qq_ws_open makes the directory, then its marker: a second first call
 	 * in between would call it not ours. The parent directory's flock(2)
 	 * orders the calls that may create it.
 	 */
-	if (qq_file_abspath(s->val[QQ_SET_WORKSPACE], path, sizeof(path), e) != 0)
-		return e->status = QQ_EXEC_FAILED;
+	strlcpy(path, wsabs, sizeof(path));
 	*strrchr(path, '/') = '\0';
-	if ((fd = open(*path ? path : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		return qq_err_sys(e, QQ_EXEC_FAILED, "unable to open %s", *path ? path : "/");
+	if (*path != '\0' && qq_file_mkdirs(path, 0755, &se) != 0) {
+		rc = qq_err_set(e, QQ_EXEC_FAILED, "unable to create workspace %s: %s", wsabs,
+		    se.msg);
+		goto out;
+	}
+	if ((fd = open(*path ? path : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		rc = qq_err_sys(e, QQ_EXEC_FAILED, "unable to open %s", *path ? path : "/");
+		goto out;
+	}
 	while (flock(fd, LOCK_EX) == -1 && errno == EINTR && !caught)
 		;
-	rc = qq_ws_open(&ws, s->val[QQ_SET_WORKSPACE], 1, e);
+	rc = qq_ws_open(&ws, wsabs, 1, e);
 	close(fd);
+	fd = -1;
 	if (rc != 0)
-		return rc;
+		goto out;
 	snprintf(path, sizeof(path), "%s/%s", ws.path, CACHE_DIR);
-	if (qq_file_mkdirs(path, 0755, e) != 0)
-		return e->status;
+	if ((rc = qq_file_mkdirs(path, 0755, e)) != 0)
+		goto out;
 	snprintf(path, sizeof(path), "%s/%s", ws.path, BOOT_LOCK);
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644)) == -1)
-		return qq_err_sys(e, QQ_EXEC_FAILED, "unable to open %s", path);
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644)) == -1) {
+		rc = qq_err_sys(e, QQ_EXEC_FAILED, "unable to open %s", path);
+		goto out;
+	}
 	while (flock(fd, LOCK_EX) == -1)
 		if (errno != EINTR || caught) {
-			close(fd);
-			return qq_err_sys(e, QQ_EXEC_FAILED, "unable to lock %s", path);
+			rc = qq_err_sys(e, QQ_EXEC_FAILED, "unable to lock %s", path);
+			goto out;
 		}
 	/* Another call booted it while we waited. */
-	if (qq_guest_open(g, ws.path, e) == 0) {
-		close(fd);
-		return 0;
-	}
+	if ((rc = qq_guest_open(g, ws.path, e)) == 0)
+		goto out;
 	if ((rc = boot_facts(ws.path, &last, e)) != 0)
 		goto out;
 	builder = o->builder != NULL ? o->builder : qq_facts_get(&last, "builder");
 	base = o->base != NULL ? o->base : qq_facts_get(&last, "base");
-
-	/* The settings: option > the last boot's > environment (qq-run's own) > default. */
-	qq_run_path(run, sizeof(run));
-	argv[n++] = run;
-	argv[n++] = "-d";
-	argv[n++] = "--wait-ssh";
-	if (o->talk != NULL)
-		argv[n++] = "-v";
-	if (builder != NULL && *builder != '\0') {
-		argv[n++] = "--builder";
-		argv[n++] = builder;
-	}
-	if (base != NULL && *base != '\0') {
-		argv[n++] = "--base";
-		argv[n++] = base;
-	}
-	for (i = 0; i < QQ_SET__COUNT; i++) {
-		v = i == QQ_SET_WORKSPACE ? ws.path : s->opt[i] != NULL ? s->opt[i] :
-		    qq_facts_get(&last, qq_settings_table[i].fact);
-		if (v == NULL)
-			continue;
-		snprintf(opt[i], sizeof(opt[i]), "--%s", qq_settings_table[i].option);
-		argv[n++] = opt[i];
-		argv[n++] = v;
-	}
-	argv[n++] = "--";
-	argv[n++] = binary;
-	argv[n] = NULL;
-	memset(&po, 0, sizeof(po));
-	if ((rc = qq_proc_run_for((char *const *)argv, NULL, -1, &po, e)) != 0)
+	boot_argv(b, s, o, binary, ws.path, &last, builder, base, 0);
+	if ((rc = boot_run(b, o->talk, e)) != 0)
 		goto out;
-	if (o->talk != NULL && po.errlen > 0)
-		fputs(po.errout, o->talk);
-	if (po.status != 0) {
-		len = po.errlen;
-		while (len > 0 && po.errout[len - 1] == '\n')
-			po.errout[--len] = '\0';
-		v = strrchr(po.errout, '\n') != NULL ? strrchr(po.errout, '\n') + 1 : po.errout;
-		rc = qq_err_set(e, QQ_EXEC_FAILED, "unable to boot the VM (%s exited %d)%s%s", run,
-		    po.status, *v ? ": " : "", v);
-		qq_proc_out_free(&po);
-		goto out;
-	}
-	qq_proc_out_free(&po);
 
 	/* What to boot with next time: the settings as they resolve now. */
 	for (i = 0; i < QQ_SET__COUNT; i++)
 		if (i != QQ_SET_WORKSPACE && i != QQ_SET_SSH_KEY &&
 		    qq_settings_get(s, i, &last, &se) == 0 && *s->val[i] != '\0' &&
-		    qq_facts_set(&rec, qq_settings_table[i].fact, s->val[i], e) != 0)
+		    (rc = qq_facts_set(&rec, qq_settings_table[i].fact, s->val[i], e)) != 0)
 			goto out;
-	if ((builder != NULL && *builder != '\0' && qq_facts_set(&rec, "builder", builder, e) != 0) ||
-	    (base != NULL && *base != '\0' && qq_facts_set(&rec, "base", base, e) != 0))
+	if ((builder != NULL && *builder != '\0' &&
+	    (rc = qq_facts_set(&rec, "builder", builder, e)) != 0) ||
+	    (base != NULL && *base != '\0' && (rc = qq_facts_set(&rec, "base", base, e)) != 0))
 		goto out;
 	snprintf(path, sizeof(path), "%s/%s", ws.path, BOOT_FILE);
 	{
@@ -570,7 +626,9 @@ boot(struct qq_settings *s, const struct qq_exec_opts *o, const char *binary, st
 out:
 	qq_facts_free(&rec);
 	qq_facts_free(&last);
-	close(fd);
+	if (fd != -1)
+		close(fd);
+	free(b);
 	if (rc != 0)
 		e->status = QQ_EXEC_FAILED;
 	return rc;
@@ -739,6 +797,7 @@ qq_exec_run(struct qq_settings *s, const struct qq_exec_opts *o, char *const arg
 	char run[QQ_VALUE_MAX] = "";
 	char *gargv[3], *colon;
 	struct qq_exec_opts lo;
+	struct stat wst;
 	char *envfiles = NULL;
 	struct qq_sbuf batch = { 0 };
 	long num = 0;
@@ -758,6 +817,12 @@ qq_exec_run(struct qq_settings *s, const struct qq_exec_opts *o, char *const arg
 	o = &lo;
 	if ((rc = qq_exec_check(o, e)) != 0)
 		goto out0;
+	/* Every setting given as an option, used or not (--arch without --boot): a bad value is one. */
+	for (i = 0; i < QQ_SET__COUNT; i++)
+		if (s->opt[i] != NULL && (rc = qq_settings_get(s, (enum qq_setting)i, NULL, e)) != 0) {
+			rc = e->status = QQ_EXEC_FAILED;
+			goto out0;
+		}
 	if ((rc = qq_settings_get(s, QQ_SET_WORKSPACE, NULL, e)) != 0 ||
 	    (rc = qq_file_abspath(s->val[QQ_SET_WORKSPACE], ws, sizeof(ws), e)) != 0) {
 		rc = e->status = QQ_EXEC_FAILED;
@@ -785,6 +850,13 @@ qq_exec_run(struct qq_settings *s, const struct qq_exec_opts *o, char *const arg
 			goto out;
 		strlcpy(items[i].guest, colon != NULL && colon[1] != '\0' ? colon + 1 :
 		    items[i].name, sizeof(items[i].guest));
+	}
+
+	/* A workspace that cannot be one is named as qq-run names it, before anything looks inside. */
+	if (stat(ws, &wst) == 0 ? !S_ISDIR(wst.st_mode) : errno == ENOTDIR) {
+		rc = qq_err_set(e, QQ_EXEC_FAILED, "unable to open workspace %s: Not a directory",
+		    ws);
+		goto out;
 	}
 
 	memset(&sa, 0, sizeof(sa));

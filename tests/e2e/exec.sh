@@ -42,7 +42,8 @@ exec_e2e() {
 	need cc
 	base "$arch"
 	src=$QQ_SRCDIR/tests/exec
-	ws=$T/ws
+	# Missing parents, made by --boot as by qq-run (the two first calls race to make them).
+	ws=$T/new/parent/ws
 	export QNX_QEMU_WORKSPACE="$ws"
 
 	# The reference: built natively, run on the host.
@@ -184,4 +185,10 @@ exec_e2e() {
 	n=$(ps -eo args | grep -c "^ssh .*ControlPath=$ws/ssh.ctl -M" || true)
 	[ "$n" -eq 0 ] || fail "the ControlMaster outlived the VM"
 	expect 99 qq-exec "$t_data" x && err_has "no VM is running in $ws"
+	# --boot where no workspace can be made: one line naming it, 99, after qq-run -n
+	# found the settings good.
+	expect 99 qq-exec --boot --builder initramfs --base "$base" --accel tcg --ssh-port 0 \
+		--arch "$arch" --workspace /proc/qq-nope/ws "$t_data" x &&
+		err_has "qq-exec: unable to create workspace /proc/qq-nope/ws: unable to create /proc/qq-nope" &&
+		err_lines 1
 }

@@ -85,6 +85,17 @@ START_TEST(test_refusals)
 	ck_assert_int_eq(qq_exec_run(&s, &o, argv, &r, &e), QQ_EXEC_FAILED);
 	ck_assert_ptr_nonnull(strstr(e.msg, "no VM is running in"));
 	ck_assert_int_eq(r.status, QQ_EXEC_FAILED);
+	/* A workspace that is a file: named, before anything looks inside. */
+	s.opt[QQ_SET_WORKSPACE] = bin;
+	ck_assert_int_eq(qq_exec_run(&s, &o, argv, &r, &e), QQ_EXEC_FAILED);
+	ck_assert_msg(strstr(e.msg, "unable to open workspace ") != NULL &&
+	    strstr(e.msg, "prog: Not a directory") != NULL, "%s", e.msg);
+	s.opt[QQ_SET_WORKSPACE] = ws;
+	/* A setting given as an option is checked even where no boot would use it. */
+	s.opt[QQ_SET_RAM] = "lots";
+	ck_assert_int_eq(qq_exec_run(&s, &o, argv, &r, &e), QQ_EXEC_FAILED);
+	ck_assert_msg(strstr(e.msg, "bad --ram \"lots\"") != NULL, "%s", e.msg);
+	s.opt[QQ_SET_RAM] = NULL;
 	/* A --file that is not there: named, before any VM is looked for. */
 	ck_assert_int_eq(qq_exec_option(&o, QQ_EXEC_OPT_FILE, "nothere.txt:x", &e), 0);
 	ck_assert_int_eq(qq_exec_run(&s, &o, argv, &r, &e), QQ_EXEC_FAILED);
