@@ -22,7 +22,7 @@
  * directories of the calls that have ended since. A call that gets a number
  * before the batch holding it was made makes it itself (mkdir -p).
  *
- * WS/exec/pool, read and replaced under flock(2) of WS/exec/pool.lock:
+ * WS/exec/pool, read and written under its flock(2):
  *	the boot's id line (qq-exec's boot_id)
  *	epoch HEX
  *	next N
@@ -32,13 +32,11 @@
  * RUN is QQ_EXEC_STORE/run/BOOT.EPOCH. A (RUN, number) pair is never handed
  * out twice: a pool that is not this boot's, or not whole (a crash, an
  * editor, a file from elsewhere), starts a new epoch, so its numbers are in a
- * directory no earlier call can have used; the file is replaced by rename(2)
- * so no reader sees half of it, and a pool that cannot be written fails the
- * call rather than let the next call take the same number.
+ * directory no earlier call can have used (its sum line tells a file cut
+ * short by a killed writer), and a pool that cannot be written fails the call
+ * rather than let the next call take the same number.
  */
 #define POOL_FILE	"exec/pool"
-#define POOL_LOCK	"exec/pool.lock"
-#define POOL_NEW	"exec/pool.new"	/* under the lock only: a leftover is a killed writer's */
 #define POOL_BATCH	16
 #define POOL_MAX	4096	/* numbers kept on a line; more are forgotten (left in the guest) */
 #define POOL_NUM_MAX	(1LL << 40)
@@ -137,17 +135,18 @@ parse(struct pool *p, char *buf, size_t len, const char *id)
 	return 0;
 }
 
-/* Locks the pool (the lock's fd returned, -1 with e set) and reads it into p. */
+/* Locks the pool (its fd returned, -1 with e set) and reads it into p. */
 static int
 pool_lock(const char *ws, struct pool *p, const char *id, const volatile sig_atomic_t *stop,
     struct qq_err *e)
 {
-	char path[QQ_VALUE_MAX + 16], *buf = NULL;
-	struct qq_err re;
-	size_t len;
+	char path[QQ_VALUE_MAX + 16], *buf;
+	struct stat st;
+	size_t len = 0;
+	ssize_t n;
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/%s", ws, POOL_LOCK);
+	snprintf(path, sizeof(path), "%s/%s", ws, POOL_FILE);
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644)) == -1)
 		return qq_err_sys(e, QQ_EXEC_FAILED, "unable to open %s", path), -1;
 	while (flock(fd, LOCK_EX) == -1)
@@ -156,13 +155,16 @@ pool_lock(const char *ws, struct pool *p, const char *id, const volatile sig_ato
 			close(fd);
 			return -1;
 		}
-	snprintf(path, sizeof(path), "%s/%s", ws, POOL_NEW);
-	(void)unlink(path);
 	memset(p, 0, sizeof(*p));
 	strlcpy(p->id, id, sizeof(p->id));
-	snprintf(path, sizeof(path), "%s/%s", ws, POOL_FILE);
-	if (qq_file_read(path, POOL_READ_MAX, &buf, &len, &re) != 0 ||
-	    parse(p, buf, len, id) != 0) {
+	buf = fstat(fd, &st) == 0 && st.st_size < POOL_READ_MAX ? malloc((size_t)st.st_size + 1) :
+	    NULL;
+	while (buf != NULL && len < (size_t)st.st_size &&
+	    ((n = pread(fd, buf + len, (size_t)st.st_size - len, (off_t)len)) > 0 ||
+	    (n == -1 && errno == EINTR)))
+		len += n > 0 ? (size_t)n : 0;
+	if (buf == NULL || len != (size_t)st.st_size || (buf[len] = '\0', parse(p, buf, len,
+	    id)) != 0) {
 		/* Another boot's, new, or not whole: a new epoch, numbers from 1. */
 		p->fresh = 1;
 		p->next = 1;
@@ -173,20 +175,25 @@ pool_lock(const char *ws, struct pool *p, const char *id, const volatile sig_ato
 	return fd;
 }
 
-/* Replaces WS/exec/pool with p (a new file renamed over it) and unlocks. */
+/*
+ * Writes p over the pool and unlocks. In place, not by rename(2): renaming
+ * over a file on ext4 makes the kernel write the new file's data out first
+ * (auto_da_alloc), 1.8-5.9 ms here against 0.05-0.1 ms in place, and the
+ * pool is written twice per call. Every reader holds the lock, so only a
+ * writer killed mid-write leaves a file not whole, and its sum line then
+ * makes it a lost pool (a new epoch), never a pool that hands out a number
+ * again.
+ */
 static int
 pool_unlock(const char *ws, int fd, const struct pool *p, struct qq_err *e)
 {
-	char tmp[QQ_VALUE_MAX + 16], path[QQ_VALUE_MAX + 16], sum[QQ_DIGEST_HEX], *buf = NULL;
-	char *nbuf;
+	char path[QQ_VALUE_MAX + 16], sum[QQ_DIGEST_HEX], *buf = NULL, *nbuf;
 	size_t len = 0, off = 0;
 	ssize_t n;
 	FILE *fp;
 	long i;
-	int tfd = -1, rc = -1;
+	int rc = -1;
 
-	snprintf(tmp, sizeof(tmp), "%s/%s", ws, POOL_NEW);
-	snprintf(path, sizeof(path), "%s/%s", ws, POOL_FILE);
 	if ((fp = open_memstream(&buf, &len)) == NULL)
 		goto out;
 	fprintf(fp, "%.*s\nepoch %s\nnext %ld\nfree", (int)strcspn(p->id, "\n"), p->id,
@@ -204,35 +211,22 @@ pool_unlock(const char *ws, int fd, const struct pool *p, struct qq_err *e)
 		goto out;
 	buf = nbuf;
 	len += (size_t)snprintf(buf + len, 70, "sum %s\n", sum);
-	/*
-	 * No fsync: the pool must survive a killed qq-exec, not a power cut
-	 * (which ends the VM, and with it the boot the pool is for), and an
-	 * fsync costs ~7 ms here, twice a call.
-	 */
-	if ((tfd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644)) == -1)
-		goto out;
+	/* No fsync: the pool must survive a killed qq-exec, not a power cut (which ends the boot). */
 	while (off < len) {
-		if ((n = write(tfd, buf + off, len - off)) == -1) {
+		if ((n = pwrite(fd, buf + off, len - off, (off_t)off)) == -1) {
 			if (errno == EINTR)
 				continue;
 			goto out;
 		}
 		off += (size_t)n;
 	}
-	if (close(tfd) == -1) {
-		tfd = -1;
-		goto out;
-	}
-	tfd = -1;
-	if (rename(tmp, path) == -1)
+	if (ftruncate(fd, (off_t)len) == -1)
 		goto out;
 	rc = 0;
 out:
 	if (rc != 0) {
+		snprintf(path, sizeof(path), "%s/%s", ws, POOL_FILE);
 		qq_err_sys(e, QQ_EXEC_FAILED, "unable to write %s", path);
-		if (tfd != -1)
-			close(tfd);
-		(void)unlink(tmp);
 	}
 	free(buf);
 	close(fd);
