@@ -162,183 +162,6 @@ boot_id(const char *ws, char *out, size_t outsz)
 		    st.st_mtim.tv_nsec);
 }
 
-/* The boot's own directory of per-call working directories, from boot_id's line. */
-static void
-run_dir(const char *id, char *out, size_t outsz)
-{
-	unsigned long long dev = 0, ino = 0;
-	long long sec = 0;
-	long nsec = 0;
-
-	(void)sscanf(id, "%llu %llu %lld.%ld", &dev, &ino, &sec, &nsec);
-	snprintf(out, outsz, "%s/run/%llx-%llx-%lx", QQ_EXEC_STORE, ino, (unsigned long long)sec,
-	    nsec);
-}
-
-/*
- * Fresh working directories without a process in the guest for each call
- * (mkdir and rm cost a fork and an exec each, ~4 ms apiece under TCG): the
- * host hands out numbered directories of this boot's RUN directory, made
- * POOL_BATCH at a time by the call that finds none left, which also removes
- * the directories of the calls that have ended since (a number is never
- * handed out twice in a boot: each call's directory is new). WS/exec/pool,
- * under flock(2): the boot's id line, then "next N", "free N...", "done N...".
- * A call that gets a number before the batch holding it was made makes it
- * itself (mkdir -p).
- */
-#define POOL_FILE	"exec/pool"
-#define POOL_BATCH	16
-#define POOL_MAX	4096	/* numbers kept on a line; more are forgotten (left in the guest) */
-
-struct pool {
-	char	 id[128];
-	long	 next, nfree, ndone;
-	long	 free[POOL_MAX], done[POOL_MAX];
-	int	 fresh;		/* the file was another boot's (or new): started again */
-};
-
-static int
-pool_lock(const char *ws, struct pool *p, const char *id, struct qq_err *e)
-{
-	char path[QQ_VALUE_MAX + 16], buf[65536], *line, *s, *tok;
-	long *list, *n;
-	ssize_t len;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", ws, POOL_FILE);
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644)) == -1)
-		return qq_err_sys(e, QQ_EXEC_FAILED, "unable to open %s", path), -1;
-	while (flock(fd, LOCK_EX) == -1)
-		if (errno != EINTR || caught) {
-			qq_err_sys(e, QQ_EXEC_FAILED, "unable to lock %s", path);
-			close(fd);
-			return -1;
-		}
-	len = pread(fd, buf, sizeof(buf) - 1, 0);
-	buf[len > 0 ? len : 0] = '\0';
-	memset(p, 0, sizeof(*p));
-	strlcpy(p->id, id, sizeof(p->id));
-	p->next = 1;
-	p->fresh = 1;
-	s = buf;
-	if ((line = strsep(&s, "\n")) == NULL || s == NULL ||
-	    strncmp(line, id, strcspn(id, "\n")) != 0 || line[strcspn(id, "\n")] != '\0')
-		return fd;	/* another boot's, or new: start again */
-	p->fresh = 0;
-	while ((line = strsep(&s, "\n")) != NULL) {
-		if (strncmp(line, "next ", 5) == 0) {
-			p->next = strtol(line + 5, NULL, 10);
-			continue;
-		}
-		list = strncmp(line, "free", 4) == 0 ? p->free : strncmp(line, "done", 4) == 0 ?
-		    p->done : NULL;
-		n = list == p->free ? &p->nfree : &p->ndone;
-		while (list != NULL && (tok = strsep(&line, " ")) != NULL)
-			if (*tok >= '0' && *tok <= '9' && *n < POOL_MAX)
-				list[(*n)++] = strtol(tok, NULL, 10);
-	}
-	if (p->next < 1)
-		p->next = 1;
-	return fd;
-}
-
-static void
-pool_unlock(int fd, const struct pool *p)
-{
-	FILE *fp;
-	char *buf = NULL;
-	size_t len = 0;
-	long i;
-
-	if ((fp = open_memstream(&buf, &len)) != NULL) {
-		fprintf(fp, "%snext %ld\nfree", p->id, p->next);
-		for (i = 0; i < p->nfree; i++)
-			fprintf(fp, " %ld", p->free[i]);
-		fprintf(fp, "\ndone");
-		for (i = 0; i < p->ndone; i++)
-			fprintf(fp, " %ld", p->done[i]);
-		fprintf(fp, "\n");
-		if (fclose(fp) == 0 && ftruncate(fd, 0) == 0)
-			(void)pwrite(fd, buf, len, 0);
-		free(buf);
-	}
-	close(fd);
-}
-
-/*
- * This call's working directory (its number in *num) and, for the call
- * that makes a batch, the guest commands that do it, appended to pre.
- */
-static int
-pool_take(const char *ws, const char *id, long *num, struct qq_sbuf *pre, struct qq_err *e)
-{
-	static struct pool p;
-	char run[QQ_VALUE_MAX], n[32];
-	long i;
-	int fd;
-
-	run_dir(id, run, sizeof(run));
-	if ((fd = pool_lock(ws, &p, id, e)) == -1)
-		return e->status;
-	if (p.nfree > 0) {
-		*num = p.free[0];
-		memmove(p.free, p.free + 1, (size_t)(p.nfree - 1) * sizeof(p.free[0]));
-		p.nfree--;
-		pool_unlock(fd, &p);
-		return 0;
-	}
-	*num = p.next;
-	if (p.next == 1) {
-		/* A boot's first batch: other boots' directories go (a disk /data keeps them). */
-		qq_sbuf_add(pre, "for qq_o in " QQ_EXEC_STORE "/run/*; do [ \"$qq_o\" = ");
-		qq_sbuf_sq(pre, run);
-		qq_sbuf_add(pre, " ] || [ ! -d \"$qq_o\" ] || rm -rf \"$qq_o\"; done; ");
-	}
-	if (p.ndone > 0) {
-		qq_sbuf_add(pre, "rm -rf");
-		for (i = 0; i < p.ndone; i++) {
-			snprintf(n, sizeof(n), "/%ld", p.done[i]);
-			qq_sbuf_add(pre, " ");
-			qq_sbuf_sq(pre, run);
-			qq_sbuf_add(pre, n);
-		}
-		qq_sbuf_add(pre, "; ");
-		p.ndone = 0;
-	}
-	qq_sbuf_add(pre, "mkdir -p");
-	for (i = 0; i < POOL_BATCH; i++) {
-		snprintf(n, sizeof(n), "/%ld", p.next + i);
-		qq_sbuf_add(pre, " ");
-		qq_sbuf_sq(pre, run);
-		qq_sbuf_add(pre, n);
-		if (i > 0)
-			p.free[p.nfree++] = p.next + i;
-	}
-	qq_sbuf_add(pre, "; ");
-	p.next += POOL_BATCH;
-	pool_unlock(fd, &p);
-	return 0;
-}
-
-/* The call with working directory num of boot id has ended: the next batch removes it. */
-static void
-pool_give(const char *ws, const char *id, long num)
-{
-	static struct pool p;
-	struct qq_err e;
-	int fd;
-
-	if ((fd = pool_lock(ws, &p, id, &e)) == -1)
-		return;
-	if (p.fresh) {		/* the VM was booted again meanwhile: not that boot's number */
-		close(fd);
-		return;
-	}
-	if (p.ndone < POOL_MAX)
-		p.done[p.ndone++] = num;
-	pool_unlock(fd, &p);
-}
-
 /* A session that ran nothing (qq_guest_job_ran_nothing) is tried again, after a pause. */
 static int
 refused(const struct qq_guest_job *j, int attempt)
@@ -477,9 +300,10 @@ qq_exec_check(const struct qq_exec_opts *o, struct qq_err *e)
 			return qq_err_set(e, QQ_EXEC_FAILED, "bad --env \"%.100s\": expected NAME "
 			    "or NAME=VALUE", o->env[i]);
 	}
+	/* HOST[:GUEST] split at the last colon; HOST must not be empty, GUEST may (the default). */
 	for (i = 0; i < o->nfile; i++) {
 		g = strrchr(o->file[i], ':');
-		if (o->file[i][0] == '\0' || (g != NULL && (g == o->file[i] || g[1] == '\0')))
+		if (o->file[i][0] == '\0' || g == o->file[i])
 			return qq_err_set(e, QQ_EXEC_FAILED, "bad --file \"%.100s\": expected "
 			    "HOST[:GUEST]", o->file[i]);
 	}
@@ -501,7 +325,7 @@ qq_exec_check(const struct qq_exec_opts *o, struct qq_err *e)
  */
 static int
 script(const struct qq_exec_opts *o, const struct item *items, size_t nitems,
-    char *const argv[], const char *pre, const char *id, long num, char **out, struct qq_err *e)
+    char *const argv[], const char *pre, const char *run, long num, char **out, struct qq_err *e)
 {
 	char path[QQ_VALUE_MAX], code[8];
 	struct qq_sbuf b = { 0 };
@@ -521,8 +345,7 @@ script(const struct qq_exec_opts *o, const struct item *items, size_t nitems,
 		qq_sbuf_add(&b, code);
 		qq_sbuf_add(&b, "; }; }");
 	} else {
-		run_dir(id, path, sizeof(path));
-		snprintf(path + strlen(path), sizeof(path) - strlen(path), "/%ld", num);
+		snprintf(path, sizeof(path), "%s/%ld", run, num);
 		qq_sbuf_add(&b, "qq_d=");
 		qq_sbuf_sq(&b, path);
 		qq_sbuf_add(&b, "; { cd \"$qq_d\" 2>/dev/null || { mkdir -p \"$qq_d\" && "
@@ -616,6 +439,79 @@ qq_run_path(char *out, size_t outsz)
 	strlcpy(out, "qq-run", outsz);
 }
 
+/* qq-run's argv for a boot (dry: -n, qq-run's check that writes nothing); opt holds --NAME strings. */
+struct boot_argv {
+	char		 run[PATH_MAX];
+	char		 opt[QQ_SET__COUNT][64];
+	const char	*argv[2 * QQ_SET__COUNT + 16];
+};
+
+static void
+boot_argv(struct boot_argv *b, struct qq_settings *s, const struct qq_exec_opts *o,
+    const char *binary, const char *ws, const struct qq_facts *last, const char *builder,
+    const char *base, int dry)
+{
+	const char *v;
+	size_t n = 0;
+	int i;
+
+	/* The settings: option > the last boot's > environment (qq-run's own) > default. */
+	qq_run_path(b->run, sizeof(b->run));
+	b->argv[n++] = b->run;
+	if (dry)
+		b->argv[n++] = "-n";
+	b->argv[n++] = "-d";
+	b->argv[n++] = "--wait-ssh";
+	if (o->talk != NULL && !dry)
+		b->argv[n++] = "-v";
+	if (builder != NULL && *builder != '\0') {
+		b->argv[n++] = "--builder";
+		b->argv[n++] = builder;
+	}
+	if (base != NULL && *base != '\0') {
+		b->argv[n++] = "--base";
+		b->argv[n++] = base;
+	}
+	for (i = 0; i < QQ_SET__COUNT; i++) {
+		v = i == QQ_SET_WORKSPACE ? ws : s->opt[i] != NULL ? s->opt[i] :
+		    qq_facts_get(last, qq_settings_table[i].fact);
+		if (v == NULL)
+			continue;
+		snprintf(b->opt[i], sizeof(b->opt[i]), "--%s", qq_settings_table[i].option);
+		b->argv[n++] = b->opt[i];
+		b->argv[n++] = v;
+	}
+	b->argv[n++] = "--";
+	b->argv[n++] = binary;
+	b->argv[n] = NULL;
+}
+
+/* Runs qq-run; its failure is QQ_EXEC_FAILED with its status and last line. */
+static int
+boot_run(struct boot_argv *b, FILE *talk, struct qq_err *e)
+{
+	struct qq_proc_out po;
+	const char *v;
+	size_t len;
+	int rc;
+
+	memset(&po, 0, sizeof(po));
+	if ((rc = qq_proc_run_for((char *const *)b->argv, NULL, -1, &po, e)) != 0)
+		return e->status = QQ_EXEC_FAILED;
+	if (talk != NULL && po.errlen > 0 && strcmp(b->argv[1], "-n") != 0)
+		fputs(po.errout, talk);
+	if (po.status != 0) {
+		len = po.errlen;
+		while (len > 0 && po.errout[len - 1] == '\n')
+			po.errout[--len] = '\0';
+		v = strrchr(po.errout, '\n') != NULL ? strrchr(po.errout, '\n') + 1 : po.errout;
+		rc = qq_err_set(e, QQ_EXEC_FAILED, "unable to boot the VM (%s exited %d)%s%s",
+		    b->run, po.status, *v ? ": " : "", v);
+	}
+	qq_proc_out_free(&po);
+	return rc;
+}
+
 /*
  * Boots the workspace's VM with `qq-run -d --wait-ssh BINARY` unless one
  * runs, holding WS/exec/boot.lock meanwhile: the workspace lock is taken
@@ -625,110 +521,93 @@ qq_run_path(char *out, size_t outsz)
  * process of its own, not a library call: what it needs (libarchive for
  * images, libxml2 for reports) is then never loaded by the qq-exec that
  * ctest starts for every test (~6 ms each, measured on Debian 12).
+ * A workspace that does not exist yet is made as qq-run makes it, missing
+ * parent directories too, but only after `qq-run -n` found nothing wrong
+ * with the settings, builder and base: a bad value leaves nothing behind.
  */
 static int
 boot(struct qq_settings *s, const struct qq_exec_opts *o, const char *binary, struct qq_guest *g,
     struct qq_err *e)
 {
 	struct qq_facts last = { NULL, 0, 0 }, rec = { NULL, 0, 0 };
-	struct qq_proc_out po;
+	struct boot_argv *b;
 	struct qq_ws ws;
 	struct qq_err se;
-	char path[QQ_VALUE_MAX + 32], run[PATH_MAX], opt[QQ_SET__COUNT][64];
-	const char *builder, *base, *v, *argv[2 * QQ_SET__COUNT + 16];
-	size_t n = 0, len;
+	struct stat st;
+	char path[QQ_VALUE_MAX + 32], wsabs[QQ_VALUE_MAX];
+	const char *builder, *base;
 	FILE *fp;
-	int fd, rc, i;
+	int fd = -1, rc, i;
+
+	if ((b = malloc(sizeof(*b))) == NULL)
+		return qq_err_sys(e, QQ_EXEC_FAILED, "unable to boot the VM");
+	if (qq_file_abspath(s->val[QQ_SET_WORKSPACE], wsabs, sizeof(wsabs), e) != 0) {
+		rc = e->status;
+		goto out;
+	}
+	if (stat(wsabs, &st) == -1 && errno == ENOENT) {
+		boot_argv(b, s, o, binary, wsabs, &last, o->builder, o->base, 1);
+		/* Failed, unless another first call made the workspace meanwhile: wait for its boot. */
+		if ((rc = boot_run(b, NULL, e)) != 0 && stat(wsabs, &st) == -1 && errno == ENOENT)
+			goto out;
+	}
 
 	/*
 	 * qq_ws_open makes the directory, then its marker: a second first call
 	 * in between would call it not ours. The parent directory's flock(2)
 	 * orders the calls that may create it.
 	 */
-	if (qq_file_abspath(s->val[QQ_SET_WORKSPACE], path, sizeof(path), e) != 0)
-		return e->status = QQ_EXEC_FAILED;
+	strlcpy(path, wsabs, sizeof(path));
 	*strrchr(path, '/') = '\0';
-	if ((fd = open(*path ? path : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		return qq_err_sys(e, QQ_EXEC_FAILED, "unable to open %s", *path ? path : "/");
+	if (*path != '\0' && qq_file_mkdirs(path, 0755, &se) != 0) {
+		rc = qq_err_set(e, QQ_EXEC_FAILED, "unable to create workspace %s: %s", wsabs,
+		    se.msg);
+		goto out;
+	}
+	if ((fd = open(*path ? path : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		rc = qq_err_sys(e, QQ_EXEC_FAILED, "unable to open %s", *path ? path : "/");
+		goto out;
+	}
 	while (flock(fd, LOCK_EX) == -1 && errno == EINTR && !caught)
 		;
-	rc = qq_ws_open(&ws, s->val[QQ_SET_WORKSPACE], 1, e);
+	rc = qq_ws_open(&ws, wsabs, 1, e);
 	close(fd);
+	fd = -1;
 	if (rc != 0)
-		return rc;
+		goto out;
 	snprintf(path, sizeof(path), "%s/%s", ws.path, CACHE_DIR);
-	if (qq_file_mkdirs(path, 0755, e) != 0)
-		return e->status;
+	if ((rc = qq_file_mkdirs(path, 0755, e)) != 0)
+		goto out;
 	snprintf(path, sizeof(path), "%s/%s", ws.path, BOOT_LOCK);
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644)) == -1)
-		return qq_err_sys(e, QQ_EXEC_FAILED, "unable to open %s", path);
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644)) == -1) {
+		rc = qq_err_sys(e, QQ_EXEC_FAILED, "unable to open %s", path);
+		goto out;
+	}
 	while (flock(fd, LOCK_EX) == -1)
 		if (errno != EINTR || caught) {
-			close(fd);
-			return qq_err_sys(e, QQ_EXEC_FAILED, "unable to lock %s", path);
+			rc = qq_err_sys(e, QQ_EXEC_FAILED, "unable to lock %s", path);
+			goto out;
 		}
 	/* Another call booted it while we waited. */
-	if (qq_guest_open(g, ws.path, e) == 0) {
-		close(fd);
-		return 0;
-	}
+	if ((rc = qq_guest_open(g, ws.path, e)) == 0)
+		goto out;
 	if ((rc = boot_facts(ws.path, &last, e)) != 0)
 		goto out;
 	builder = o->builder != NULL ? o->builder : qq_facts_get(&last, "builder");
 	base = o->base != NULL ? o->base : qq_facts_get(&last, "base");
-
-	/* The settings: option > the last boot's > environment (qq-run's own) > default. */
-	qq_run_path(run, sizeof(run));
-	argv[n++] = run;
-	argv[n++] = "-d";
-	argv[n++] = "--wait-ssh";
-	if (o->talk != NULL)
-		argv[n++] = "-v";
-	if (builder != NULL && *builder != '\0') {
-		argv[n++] = "--builder";
-		argv[n++] = builder;
-	}
-	if (base != NULL && *base != '\0') {
-		argv[n++] = "--base";
-		argv[n++] = base;
-	}
-	for (i = 0; i < QQ_SET__COUNT; i++) {
-		v = i == QQ_SET_WORKSPACE ? ws.path : s->opt[i] != NULL ? s->opt[i] :
-		    qq_facts_get(&last, qq_settings_table[i].fact);
-		if (v == NULL)
-			continue;
-		snprintf(opt[i], sizeof(opt[i]), "--%s", qq_settings_table[i].option);
-		argv[n++] = opt[i];
-		argv[n++] = v;
-	}
-	argv[n++] = "--";
-	argv[n++] = binary;
-	argv[n] = NULL;
-	memset(&po, 0, sizeof(po));
-	if ((rc = qq_proc_run_for((char *const *)argv, NULL, -1, &po, e)) != 0)
+	boot_argv(b, s, o, binary, ws.path, &last, builder, base, 0);
+	if ((rc = boot_run(b, o->talk, e)) != 0)
 		goto out;
-	if (o->talk != NULL && po.errlen > 0)
-		fputs(po.errout, o->talk);
-	if (po.status != 0) {
-		len = po.errlen;
-		while (len > 0 && po.errout[len - 1] == '\n')
-			po.errout[--len] = '\0';
-		v = strrchr(po.errout, '\n') != NULL ? strrchr(po.errout, '\n') + 1 : po.errout;
-		rc = qq_err_set(e, QQ_EXEC_FAILED, "unable to boot the VM (%s exited %d)%s%s", run,
-		    po.status, *v ? ": " : "", v);
-		qq_proc_out_free(&po);
-		goto out;
-	}
-	qq_proc_out_free(&po);
 
 	/* What to boot with next time: the settings as they resolve now. */
 	for (i = 0; i < QQ_SET__COUNT; i++)
 		if (i != QQ_SET_WORKSPACE && i != QQ_SET_SSH_KEY &&
 		    qq_settings_get(s, i, &last, &se) == 0 && *s->val[i] != '\0' &&
-		    qq_facts_set(&rec, qq_settings_table[i].fact, s->val[i], e) != 0)
+		    (rc = qq_facts_set(&rec, qq_settings_table[i].fact, s->val[i], e)) != 0)
 			goto out;
-	if ((builder != NULL && *builder != '\0' && qq_facts_set(&rec, "builder", builder, e) != 0) ||
-	    (base != NULL && *base != '\0' && qq_facts_set(&rec, "base", base, e) != 0))
+	if ((builder != NULL && *builder != '\0' &&
+	    (rc = qq_facts_set(&rec, "builder", builder, e)) != 0) ||
+	    (base != NULL && *base != '\0' && (rc = qq_facts_set(&rec, "base", base, e)) != 0))
 		goto out;
 	snprintf(path, sizeof(path), "%s/%s", ws.path, BOOT_FILE);
 	{
@@ -747,7 +626,9 @@ boot(struct qq_settings *s, const struct qq_exec_opts *o, const char *binary, st
 out:
 	qq_facts_free(&rec);
 	qq_facts_free(&last);
-	close(fd);
+	if (fd != -1)
+		close(fd);
+	free(b);
 	if (rc != 0)
 		e->status = QQ_EXEC_FAILED;
 	return rc;
@@ -913,8 +794,10 @@ qq_exec_run(struct qq_settings *s, const struct qq_exec_opts *o, char *const arg
 	struct sigaction sa, old[3];
 	static const int sigs[3] = { SIGINT, SIGTERM, SIGHUP };
 	char ws[QQ_VALUE_MAX], bin[QQ_VALUE_MAX], cache[QQ_VALUE_MAX], id[128], *pre = NULL;
+	char run[QQ_VALUE_MAX] = "";
 	char *gargv[3], *colon;
 	struct qq_exec_opts lo;
+	struct stat wst;
 	char *envfiles = NULL;
 	struct qq_sbuf batch = { 0 };
 	long num = 0;
@@ -934,6 +817,12 @@ qq_exec_run(struct qq_settings *s, const struct qq_exec_opts *o, char *const arg
 	o = &lo;
 	if ((rc = qq_exec_check(o, e)) != 0)
 		goto out0;
+	/* Every setting given as an option, used or not (--arch without --boot): a bad value is one. */
+	for (i = 0; i < QQ_SET__COUNT; i++)
+		if (s->opt[i] != NULL && (rc = qq_settings_get(s, (enum qq_setting)i, NULL, e)) != 0) {
+			rc = e->status = QQ_EXEC_FAILED;
+			goto out0;
+		}
 	if ((rc = qq_settings_get(s, QQ_SET_WORKSPACE, NULL, e)) != 0 ||
 	    (rc = qq_file_abspath(s->val[QQ_SET_WORKSPACE], ws, sizeof(ws), e)) != 0) {
 		rc = e->status = QQ_EXEC_FAILED;
@@ -949,14 +838,25 @@ qq_exec_run(struct qq_settings *s, const struct qq_exec_opts *o, char *const arg
 	if ((rc = item_open(&items[0], ws, argv[0], 1, e)) != 0)
 		goto out;
 	for (i = 1; i < nitems; i++) {
-		/* HOST[:GUEST], split at the last colon. */
+		/*
+		 * HOST[:GUEST], split at the last colon (a GUEST has none); an
+		 * empty GUEST is the default name, so "a:b:" is the host
+		 * file a:b.
+		 */
 		strlcpy(bin, o->file[i - 1], sizeof(bin));
 		if ((colon = strrchr(bin, ':')) != NULL)
 			*colon = '\0';
 		if ((rc = item_open(&items[i], ws, bin, 0, e)) != 0)
 			goto out;
-		strlcpy(items[i].guest, colon != NULL ? colon + 1 : items[i].name,
-		    sizeof(items[i].guest));
+		strlcpy(items[i].guest, colon != NULL && colon[1] != '\0' ? colon + 1 :
+		    items[i].name, sizeof(items[i].guest));
+	}
+
+	/* A workspace that cannot be one is named as qq-run names it, before anything looks inside. */
+	if (stat(ws, &wst) == 0 ? !S_ISDIR(wst.st_mode) : errno == ENOTDIR) {
+		rc = qq_err_set(e, QQ_EXEC_FAILED, "unable to open workspace %s: Not a directory",
+		    ws);
+		goto out;
 	}
 
 	memset(&sa, 0, sizeof(sa));
@@ -993,7 +893,8 @@ again:
 	if (rc != 0)
 		goto restore;
 
-	if (o->cwd == NULL && num == 0 && (rc = pool_take(ws, id, &num, &batch, e)) != 0)
+	if (o->cwd == NULL && num == 0 && (rc = qq_exec_pool_take(ws, id, run, sizeof(run), &num,
+	    &batch, &caught, e)) != 0)
 		goto restore;
 	if (batch.err) {
 		rc = qq_err_set(e, QQ_EXEC_FAILED, "unable to build the guest command: out of "
@@ -1002,7 +903,7 @@ again:
 	}
 	free(pre);
 	pre = NULL;
-	if ((rc = script(o, items, nitems, argv, batch.p != NULL ? batch.p : "", id, num, &pre,
+	if ((rc = script(o, items, nitems, argv, batch.p != NULL ? batch.p : "", run, num, &pre,
 	    e)) != 0)
 		goto restore;
 	gargv[0] = "eval";
@@ -1047,7 +948,7 @@ again:
 		goto again;
 	}
 	if (num > 0)
-		pool_give(ws, id, num);
+		qq_exec_pool_give(ws, id, run, num);
 	if (sig != 0) {
 		rc = qq_err_set(e, 128 + sig, "interrupted by signal %d; %s", sig, j.head ?
 		    "the command was killed in the guest" : "the command had not started");

@@ -1023,6 +1023,15 @@ void	 qq_testplan_free(struct qq_test_plan *p);
  * them), so that qq-test needs only the workspace. With one: nothing.
  */
 int	 qq_testplan_staged(const char *ws, struct qq_facts *f, struct qq_err *e);
+/*
+ * Before a run writes its files (STEM.out, STEM.err) in resdir: removes the
+ * files the last run listed in resdir/.qq-test-outputs (regular files directly
+ * in resdir, nothing else: a user's own files stay) and lists the plan's
+ * there instead, so that afterwards only this run's files are there. A
+ * missing resdir is 0, with nothing written; a file that cannot be removed
+ * or a list that cannot be written is QQ_EXIT_RUNTIME.
+ */
+int	 qq_testplan_outputs(const char *resdir, const struct qq_test_plan *p, struct qq_err *e);
 
 /*
  * tap.c: TAP version 13 (testanything.org): the plan, then one test point
@@ -1302,6 +1311,22 @@ int	 qq_exec_run(struct qq_settings *s, const struct qq_exec_opts *o, char *cons
 	    struct qq_exec_result *r, struct qq_err *e);
 /* When the guest command died by a signal the host knows, dies by it (no core); else returns. */
 void	 qq_exec_die(const struct qq_exec_result *r);
+
+/*
+ * exec_pool.c: the fresh guest working directory of a qq-exec call, from the
+ * per-boot pool WS/exec/pool (WS/exec must exist). boot is the boot's id
+ * line. Takes a number: the directory is run/num (run, a guest path, in
+ * run[runsz]); the guest commands that make a batch of directories, remove
+ * those given back and, for a new pool, other boots' directories are
+ * appended to pre (run them before using the directory). A (run, num) pair
+ * is never handed out twice: a pool of another boot or not whole starts a
+ * new run directory. QQ_EXEC_FAILED when the pool cannot be locked (also
+ * when *stop turns nonzero while waiting) or written.
+ */
+int	 qq_exec_pool_take(const char *ws, const char *boot, char *run, size_t runsz, long *num,
+	    struct qq_sbuf *pre, const volatile sig_atomic_t *stop, struct qq_err *e);
+/* Gives back a call's directory for the next batch to remove; a stale pool ignores it. */
+void	 qq_exec_pool_give(const char *ws, const char *boot, const char *run, long num);
 
 /*
  * run.c: qq-run: detect-accel, keygen, stage, mkimage, cmdline and spawn in

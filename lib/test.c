@@ -471,9 +471,15 @@ qq_test_run(struct qq_settings *s, const struct qq_facts *f, const struct qq_tes
 	if (r.plan.n > 0) {
 		struct qq_err ge;
 
-		/* Every failure from here on is the runner's: the tests are reported not run. */
-		if (qq_guest_open(&g, ws, &ge) != 0 || qq_file_mkdirs(r.resdir, 0755, &ge) != 0 ||
-		    qq_guest_master_open(&c, &g, &ge) != 0)
+		/*
+		 * Every failure from here on is the runner's: the tests are
+		 * reported not run. Before any test starts, the files of the
+		 * last run go (a test not run now has none).
+		 */
+		if (qq_guest_open(&g, ws, &ge) != 0 || qq_file_mkdirs(r.resdir, 0755, &ge) != 0)
+			runner_fail(&r, &ge);
+		if (qq_testplan_outputs(r.resdir, &r.plan, &ge) != 0 ||
+		    (!r.failed && qq_guest_master_open(&c, &g, &ge) != 0))
 			runner_fail(&r, &ge);
 		r.c = &c;
 		r.timeout_s = o->timeout_s > 0 ? o->timeout_s : under_kvm(f, g.pid) ?
@@ -487,7 +493,8 @@ qq_test_run(struct qq_settings *s, const struct qq_facts *f, const struct qq_tes
 			}
 		if ((rc = report(&r, e)) != 0)
 			goto out;
-	}
+	} else if ((rc = qq_testplan_outputs(r.resdir, &r.plan, e)) != 0)
+		goto out;	/* an empty shard: no file of an earlier run either */
 	for (i = 0; i < r.plan.n; i++) {
 		sum->passed += r.res[i].outcome == QQ_OUTCOME_PASSED;
 		sum->notrun += r.res[i].outcome == QQ_OUTCOME_NOTRUN;

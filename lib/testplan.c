@@ -5,7 +5,9 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,5 +139,102 @@ qq_testplan_staged(const char *ws, struct qq_facts *f, struct qq_err *e)
 		free(v[i]);
 	}
 	free(v);
+	return rc;
+}
+
+/*
+ * The list of files the last run wrote in a results directory: the only
+ * files a later run removes there (a user's own files, and anything older
+ * than the list, stay).
+ */
+#define OUTPUTS_LIST	".qq-test-outputs"
+#define OUTPUTS_HEAD	"# qq-test: the files its last run wrote here (removed by the next)\n"
+
+/* A name from the list that is a file directly in the directory, never a path out of it. */
+static int
+list_name_ok(const char *s)
+{
+	return *s != '\0' && *s != '.' && *s != '#' && strchr(s, '/') == NULL;
+}
+
+/* Appends the plan's file names (STEM.out, STEM.err), one a line. */
+static void
+plan_names(FILE *fp, const struct qq_test_plan *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		if (list_name_ok(p->v[i].stem) && strchr(p->v[i].stem, '\n') == NULL)
+			fprintf(fp, "%s.out\n%s.err\n", p->v[i].stem, p->v[i].stem);
+}
+
+/* Writes the list: the plan's names, and old's lines (those still to remove) when given. */
+static int
+list_write(const char *path, const struct qq_test_plan *p, const char *old, struct qq_err *e)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *fp;
+	int rc;
+
+	if ((fp = open_memstream(&buf, &len)) == NULL)
+		return qq_err_sys(e, QQ_EXIT_RUNTIME, "unable to write %s", path);
+	fputs(OUTPUTS_HEAD, fp);
+	plan_names(fp, p);
+	if (old != NULL)
+		fputs(old, fp);
+	if (fclose(fp) != 0) {
+		free(buf);
+		return qq_err_sys(e, QQ_EXIT_RUNTIME, "unable to write %s", path);
+	}
+	rc = qq_file_write_atomic(path, buf, len, 0644, e);
+	free(buf);
+	return rc;
+}
+
+int
+qq_testplan_outputs(const char *resdir, const struct qq_test_plan *p, struct qq_err *e)
+{
+	char path[QQ_VALUE_MAX + 32], *old = NULL, *s, *line;
+	struct stat st;
+	size_t len;
+	int dfd, rc = 0;
+
+	if ((dfd = open(resdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		if (errno == ENOENT)
+			return 0;	/* no earlier run here; nothing to list either */
+		return qq_err_sys(e, QQ_EXIT_RUNTIME, "unable to open %s", resdir);
+	}
+	if (qq_file_join(path, sizeof(path), resdir, OUTPUTS_LIST, e) != 0) {
+		close(dfd);
+		return e->status;
+	}
+	if (fstatat(dfd, OUTPUTS_LIST, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    (rc = qq_file_read(path, 16 << 20, &old, &len, e)) != 0)
+		goto out;
+	if (old != NULL && memchr(old, '\0', len) != NULL) {
+		rc = qq_err_set(e, QQ_EXIT_RUNTIME, "unable to read %s: not a list of files",
+		    path);
+		goto out;
+	}
+	/*
+	 * The old names stay listed until they are gone, so that a run killed
+	 * meanwhile leaves none of them unlisted.
+	 */
+	if (old != NULL && (rc = list_write(path, p, old, e)) != 0)
+		goto out;
+	for (s = old; s != NULL && (line = strsep(&s, "\n")) != NULL; ) {
+		if (!list_name_ok(line) || fstatat(dfd, line, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		if (unlinkat(dfd, line, 0) == -1 && errno != ENOENT) {
+			rc = qq_err_sys(e, QQ_EXIT_RUNTIME, "unable to remove %s/%s", resdir, line);
+			goto out;
+		}
+	}
+	rc = list_write(path, p, NULL, e);
+out:
+	free(old);
+	close(dfd);
 	return rc;
 }

@@ -42,7 +42,8 @@ exec_e2e() {
 	need cc
 	base "$arch"
 	src=$QQ_SRCDIR/tests/exec
-	ws=$T/ws
+	# Missing parents, made by --boot as by qq-run (the two first calls race to make them).
+	ws=$T/new/parent/ws
 	export QNX_QEMU_WORKSPACE="$ws"
 
 	# The reference: built natively, run on the host.
@@ -147,6 +148,12 @@ exec_e2e() {
 	expect 1 qq-exec -v --file "$T/d1:in.txt" "$t_data" in.txt
 	checks=$((checks + 1))
 	grep -q "copied" "$T/err" && fail "a second call copied again: $(cat "$T/err")"
+	# A host file with colons in its name: a trailing colon (an empty GUEST) keeps
+	# its own name in the guest; HOST:GUEST splits at the last colon.
+	printf '40\n2\n' >"$T/a:b"
+	expect 0 qq-exec --file "$T/a:b:" "$t_data" a:b && out_has "t_data: sum of a:b is 42"
+	expect 0 qq-exec --file "$T/a:b:in.txt" "$t_data" in.txt &&
+		out_has "t_data: sum of in.txt is 42"
 	# stdin is forwarded when it is a pipe or a file.
 	printf '40\n2\n' >"$T/stdin.txt"
 	expect_in 0 "$T/stdin.txt" qq-exec "$t_data" /proc/self/fd/0 && out_has "t_data: sum of /proc/self/fd/0 is 42"
@@ -178,4 +185,10 @@ exec_e2e() {
 	n=$(ps -eo args | grep -c "^ssh .*ControlPath=$ws/ssh.ctl -M" || true)
 	[ "$n" -eq 0 ] || fail "the ControlMaster outlived the VM"
 	expect 99 qq-exec "$t_data" x && err_has "no VM is running in $ws"
+	# --boot where no workspace can be made: one line naming it, 99, after qq-run -n
+	# found the settings good.
+	expect 99 qq-exec --boot --builder initramfs --base "$base" --accel tcg --ssh-port 0 \
+		--arch "$arch" --workspace /proc/qq-nope/ws "$t_data" x &&
+		err_has "qq-exec: unable to create workspace /proc/qq-nope/ws: unable to create /proc/qq-nope" &&
+		err_lines 1
 }

@@ -137,6 +137,14 @@ expected 4, got 5" ] || fail "t_fail.err: $(cat -A "$r/t_fail.err")"
 	[ "$got" = 0 ] || fail "qq-test -j 9 exited $got, expected 0: $(head -c 400 "$T/err")"
 	checks=$((checks + 1))
 	[ "$(grep -c '^ok ' "$T/out")" -eq 40 ] || fail "-j 9: $(grep -m 3 message "$T/out")"
+	# A smaller --repeat next: only this run's files are left in test-results (before,
+	# t_pass.run3 to run40 stayed beside the new reports); a file qq did not write stays.
+	echo mine >"$r/notes.txt"
+	expect 0 qq-test --repeat 2 --filter t_pass --workspace "$T/ws" --arch "$1"
+	checks=$((checks + 1))
+	got=$(cd "$r" && echo *)
+	[ "$got" = "notes.txt t_pass.run1.err t_pass.run1.out t_pass.run2.err t_pass.run2.out" ] ||
+		fail "test-results after --repeat 40, then 2: $got"
 
 	echo "# step 3 at $(date +%T)"
 	# 3. qq-run --run-tests on the running VM: reused, left running; the timeout kills

@@ -1,12 +1,17 @@
 /* check_testplan.c: test selection from the stage facts: order, filter, shard, repeat, refusals. */
 #include "config.h"
 
+#include <sys/stat.h>
+
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "qq.h"
 #include "suites.h"
+
+#include <unistd.h>
 
 #define T "/data/home/root/tests/"
 
@@ -130,6 +135,129 @@ START_TEST(test_refusals)
 }
 END_TEST
 
+/* The names in dir (hidden ones too), sorted, joined by spaces. */
+static char *
+ls(const char *dir)
+{
+	static char buf[4096];
+	struct dirent **v;
+	int n, i;
+
+	buf[0] = '\0';
+	ck_assert_int_ge(n = scandir(dir, &v, NULL, alphasort), 0);
+	for (i = 0; i < n; i++) {
+		if (strcmp(v[i]->d_name, ".") != 0 && strcmp(v[i]->d_name, "..") != 0) {
+			strlcat(buf, v[i]->d_name, sizeof(buf));
+			strlcat(buf, " ", sizeof(buf));
+		}
+		free(v[i]);
+	}
+	free(v);
+	return buf;
+}
+
+/* What a run writes: STEM.out and STEM.err for every planned test. */
+static void
+run_writes(const char *dir, const struct qq_test_plan *p)
+{
+	char name[512];
+	size_t i;
+
+	for (i = 0; i < p->n; i++) {
+		snprintf(name, sizeof(name), "%s.out", p->v[i].stem);
+		test_puts(dir, name, "out\n", 0644);
+		snprintf(name, sizeof(name), "%s.err", p->v[i].stem);
+		test_puts(dir, name, "err\n", 0644);
+	}
+}
+
+/*
+ * --repeat 3, then --repeat 2, then once, then another test only, then an
+ * empty shard: after each, only that run's files (and files qq-test did not
+ * write) are in the results directory.
+ */
+START_TEST(test_outputs)
+{
+	struct qq_test_select sel = { "test_sum", 3, 0, 0 };
+	struct qq_test_plan p;
+	struct qq_facts f;
+	struct qq_err e;
+	char *dir = test_tmpdir(), res[4096], outside[4096 + 32];
+	struct stat st;
+
+	facts(&f);
+	snprintf(res, sizeof(res), "%s/missing", dir);
+	ck_assert_int_eq(qq_testplan_build(&f, &sel, &p, &e), 0);
+	/* No directory: nothing to remove, nothing made. */
+	ck_assert_int_eq(qq_testplan_outputs(res, &p, &e), 0);
+	ck_assert_int_eq(stat(res, &st), -1);
+	snprintf(res, sizeof(res), "%s/results", dir);
+	ck_assert_int_eq(mkdir(res, 0755), 0);
+	/* The user's own files, one named as a run of ours would be, written before any run. */
+	test_puts(res, "notes.txt", "mine\n", 0644);
+	test_puts(res, "test_sum.run7.out", "mine too\n", 0644);
+	ck_assert_int_eq(qq_testplan_outputs(res, &p, &e), 0);
+	run_writes(res, &p);
+	qq_testplan_free(&p);
+
+	sel.repeat = 2;
+	ck_assert_int_eq(qq_testplan_build(&f, &sel, &p, &e), 0);
+	ck_assert_int_eq(qq_testplan_outputs(res, &p, &e), 0);
+	/* Before the run writes anything, the last run's files are gone. */
+	ck_assert_str_eq(ls(res), ".qq-test-outputs notes.txt test_sum.run7.out ");
+	run_writes(res, &p);
+	ck_assert_str_eq(ls(res), ".qq-test-outputs notes.txt test_sum.run1.err test_sum.run1.out "
+	    "test_sum.run2.err test_sum.run2.out test_sum.run7.out ");
+	qq_testplan_free(&p);
+
+	sel.repeat = 1;
+	ck_assert_int_eq(qq_testplan_build(&f, &sel, &p, &e), 0);
+	ck_assert_int_eq(qq_testplan_outputs(res, &p, &e), 0);
+	run_writes(res, &p);
+	ck_assert_str_eq(ls(res), ".qq-test-outputs notes.txt test_sum.err test_sum.out "
+	    "test_sum.run7.out ");
+	qq_testplan_free(&p);
+
+	/* Another filter: the other test's files go too (they were the last run's). */
+	sel.filter = "test_arch";
+	ck_assert_int_eq(qq_testplan_build(&f, &sel, &p, &e), 0);
+	ck_assert_int_eq(qq_testplan_outputs(res, &p, &e), 0);
+	run_writes(res, &p);
+	ck_assert_str_eq(ls(res), ".qq-test-outputs notes.txt test_arch.err test_arch.out "
+	    "test_sum.run7.out ");
+
+	/* A list naming paths out of the directory, or a directory: none of them removed. */
+	snprintf(outside, sizeof(outside), "%s/outside", dir);
+	test_puts(dir, "outside", "keep\n", 0644);
+	ck_assert_int_eq(mkdir(strcat(strcpy(outside, res), "/sub.out"), 0755), 0);
+	test_puts(res, ".qq-test-outputs", "../outside\n/etc/hostname\nsub.out\n..\n.\n"
+	    "notes.txt/\n", 0644);
+	ck_assert_int_eq(qq_testplan_outputs(res, &p, &e), 0);
+	ck_assert_str_eq(ls(res), ".qq-test-outputs notes.txt sub.out test_arch.err test_arch.out "
+	    "test_sum.run7.out ");
+	ck_assert_int_eq(stat(strcat(strcpy(outside, dir), "/outside"), &st), 0);
+	ck_assert_int_eq(rmdir(strcat(strcpy(outside, res), "/sub.out")), 0);
+	/* The last list was whole: this run's names, not the odd ones. */
+	ck_assert_int_eq(qq_testplan_outputs(res, &p, &e), 0);
+	ck_assert_str_eq(ls(res), ".qq-test-outputs notes.txt test_sum.run7.out ");
+	qq_testplan_free(&p);
+
+	/* An empty shard: no test, no file of an earlier run. */
+	sel.filter = NULL;
+	run_writes(res, &p);
+	sel.shard_index = 4;
+	sel.shard_total = 5;
+	ck_assert_int_eq(qq_testplan_build(&f, &sel, &p, &e), 0);
+	ck_assert_uint_eq(p.n, 0);
+	ck_assert_int_eq(qq_testplan_outputs(res, &p, &e), 0);
+	ck_assert_str_eq(ls(res), ".qq-test-outputs notes.txt test_sum.run7.out ");
+	qq_testplan_free(&p);
+	qq_facts_free(&f);
+	test_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
 Suite *
 suite_testplan(void)
 {
@@ -139,6 +267,7 @@ suite_testplan(void)
 	tcase_add_loop_test(tc, test_select, 0, sizeof(cases) / sizeof(cases[0]));
 	tcase_add_test(tc, test_case_fields);
 	tcase_add_test(tc, test_refusals);
+	tcase_add_test(tc, test_outputs);
 	suite_add_tcase(s, tc);
 	return s;
 }
