@@ -107,14 +107,20 @@ guest_id=$(cat "$T/out")
 
 # No connection open yet: each test's qq-exec, in the sandbox, refuses to open one (it
 # would die with that test's sandbox and cut the others'), as qq's failure 99.
+# Where Bazel cannot use its linux-sandbox (no namespaces: a container), it falls back to
+# a sandbox without them, and qq-exec cannot tell.
 bz_test "$T/nomaster" --run_under="qq-exec --workspace $ws" --sandbox_writable_path="$ws"
-checks=$((checks + 1))
-printf 'pass 99\nfail 99\ncrash 99\nwhere 99\n' >"$T/want99"
-diff -u "$T/want99" "$T/nomaster.res" >"$T/diff" ||
-	fail "bazel without a connection: $(cat "$T/diff") $(tail -n 30 "$T/nomaster")"
-checks=$((checks + 1))
-grep -q "qq-exec: no SSH connection to the guest is open" "$T/nomaster.pass" ||
-	fail "no-connection test.log: $(cat "$T/nomaster.pass")"
+if grep -q " linux-sandbox" "$T/nomaster"; then
+	checks=$((checks + 1))
+	printf 'pass 99\nfail 99\ncrash 99\nwhere 99\n' >"$T/want99"
+	diff -u "$T/want99" "$T/nomaster.res" >"$T/diff" ||
+		fail "bazel without a connection: $(cat "$T/diff") $(tail -n 30 "$T/nomaster")"
+	checks=$((checks + 1))
+	grep -q "qq-exec: no SSH connection to the guest is open" "$T/nomaster.pass" ||
+		fail "no-connection test.log: $(cat "$T/nomaster.pass")"
+else
+	echo "NOTE: Bazel ran no test in its linux-sandbox here: $(grep processes "$T/nomaster")"
+fi
 
 # The recipe: the connection opened outside Bazel, then bazel test through qq-exec, in
 # Bazel's default sandbox (its own PID namespace: the VM's pid is hidden there).
