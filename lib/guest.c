@@ -100,15 +100,16 @@ qq_guest_open(struct qq_guest *g, const char *ws, struct qq_err *e)
 	long long p;
 	pid_t pid;
 	FILE *fp;
-	int rc;
+	int held, rc;
 
 	if ((rc = qq_file_abspath(ws, abs, sizeof(abs), e)) != 0 ||
 	    (rc = qq_file_join(pidfile, sizeof(pidfile), abs, "output/qemu.pid", e)) != 0 ||
 	    (rc = qq_file_join(path, sizeof(path), abs, QQ_GUEST_FILE, e)) != 0)
 		return rc;
-	if ((pid = qq_vm_holder(pidfile)) == -1)
+	/* Held is enough: from another PID namespace the holder's pid reads as 0. */
+	if ((held = qq_vm_held(pidfile)) == -1 || (pid = qq_vm_holder(pidfile)) == -1)
 		return qq_err_sys(e, QQ_EXIT_RUNTIME, "unable to read the lock of %s", pidfile);
-	if (pid == 0)
+	if (held == 0)
 		return qq_err_set(e, QQ_EXIT_NO, "no VM is running in %s", abs);
 	if ((fp = fopen(path, "re")) == NULL)
 		return qq_err_sys(e, QQ_EXIT_INPUT, "unable to read %s (was the VM started by "
@@ -131,6 +132,7 @@ qq_guest_open(struct qq_guest *g, const char *ws, struct qq_err *e)
 	if (image != NULL && *image != '\0')
 		strlcpy(g->image, image, sizeof(g->image));
 	g->pid = pid;
+	g->hidden = pid == 0;
 out:
 	qq_facts_free(&f);
 	return rc;

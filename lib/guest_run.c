@@ -180,6 +180,16 @@ master_start(struct qq_guest_conn *c, const struct qq_guest *g, struct qq_err *e
 
 	if (master_pid(c->ctl) > 0)
 		return 0;	/* another run's master: use it, leave it */
+	/*
+	 * A master started here would live in our PID namespace, not the VM's:
+	 * Bazel's linux-sandbox kills it when this test ends, cutting the other
+	 * tests' commands over it. Measured: tests/e2e/exec-bazel.sh.
+	 */
+	if (g->hidden)
+		return qq_err_set(e, QQ_EXIT_RUNTIME, "no SSH connection to the guest is open, "
+		    "and one opened from this sandbox (another PID namespace than the VM's) "
+		    "would end with it: open it outside first (one qq-exec call of any "
+		    "binary)");
 	(void)unlink(c->ctl);	/* a dead master's socket (only ever a socket of ours here) */
 	(void)unlink(c->log);
 	for (i = 0; master[i] != NULL; i++)

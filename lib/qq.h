@@ -651,8 +651,18 @@ int	 qq_qmp_usernet_port(const char *text);
 long long qq_vm_now_ms(void);
 /* The same in microseconds. */
 long long qq_vm_now_us(void);
-/* The pid holding the POSIX lock on pidfile (QEMU's -pidfile); 0 none or no file; -1 error. */
+/*
+ * The pid holding the POSIX lock on pidfile (QEMU's -pidfile); 0 none or no file,
+ * and also a holder in a PID namespace this process cannot see (fcntl F_GETLK
+ * names it as pid 0: Linux fs/locks.c, locks_translate_pid); -1 error.
+ */
 pid_t	 qq_vm_holder(const char *pidfile);
+/*
+ * 1 when some process holds the lock on pidfile, seen or not from this PID
+ * namespace (a test under Bazel's linux-sandbox runs in its own); 0 none or no
+ * file; -1 error (errno set).
+ */
+int	 qq_vm_held(const char *pidfile);
 /* The pid written in pidfile, or -1. */
 pid_t	 qq_vm_pidfile_read(const char *pidfile);
 /* 1 when /proc/PID/exe is a qemu-system-* binary; its path goes to exe (may be NULL). */
@@ -824,7 +834,8 @@ struct qq_guest {
 	char	 known_hosts[QQ_VALUE_MAX];	/* WS/known_hosts */
 	char	 image[QQ_GUEST_IMAGE_MAX];	/* WS/image.key when the VM started; "none" */
 	int	 port;				/* host port forwarded to guest port 22 */
-	pid_t	 pid;				/* QEMU holding WS/output/qemu.pid; 0 none */
+	pid_t	 pid;				/* QEMU holding WS/output/qemu.pid; 0 unknown */
+	int	 hidden;			/* 1: that QEMU is in a PID namespace we cannot see */
 };
 
 /* Flags of qq_guest_argv_init. */
@@ -849,7 +860,8 @@ int	 qq_guest_record(const char *ws, int port, const char *key, struct qq_err *e
 /*
  * Fills g for the VM of workspace ws (made absolute) from WS/guest. No VM
  * holding WS/output/qemu.pid: QQ_EXIT_NO "no VM is running in WS"; no or a
- * malformed WS/guest: QQ_EXIT_INPUT. g->pid is then the QEMU's pid.
+ * malformed WS/guest: QQ_EXIT_INPUT. g->pid is then the QEMU's pid, or 0 when
+ * it runs in a PID namespace this process cannot see (qq_vm_held).
  */
 int	 qq_guest_open(struct qq_guest *g, const char *ws, struct qq_err *e);
 /* The same from explicit values, for a VM not started through a workspace (ws may be ""). */

@@ -40,24 +40,51 @@ qq_vm_now_us(void)
 	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-pid_t
-qq_vm_holder(const char *pidfile)
+/*
+ * F_GETLK on pidfile: 1 and the holder's pid in *pid when a process holds the
+ * lock, 0 when none does or there is no file, -1 on error. QEMU takes lockf(3),
+ * a POSIX record lock on the whole file, which F_GETLK names. The pid is 0 for
+ * a holder in a PID namespace this process cannot see (Linux fs/locks.c,
+ * locks_translate_pid: pid_nr_ns() of a pid outside the namespace is 0), as in
+ * Bazel's linux-sandbox, which runs each test in its own.
+ */
+static int
+getlk(const char *pidfile, pid_t *pid)
 {
 	struct flock fl;
 	int fd;
 
+	*pid = 0;
 	if ((fd = open(pidfile, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)) == -1)
 		return errno == ENOENT ? 0 : -1;
 	memset(&fl, 0, sizeof(fl));
 	fl.l_type = F_WRLCK;
 	fl.l_whence = SEEK_SET;
-	/* QEMU takes lockf(3), a POSIX record lock on the whole file: F_GETLK names it. */
 	if (fcntl(fd, F_GETLK, &fl) == -1) {
 		close(fd);
 		return -1;
 	}
 	close(fd);
-	return fl.l_type == F_UNLCK ? 0 : fl.l_pid;
+	if (fl.l_type == F_UNLCK)
+		return 0;
+	*pid = fl.l_pid;
+	return 1;
+}
+
+pid_t
+qq_vm_holder(const char *pidfile)
+{
+	pid_t pid;
+
+	return getlk(pidfile, &pid) == -1 ? -1 : pid;
+}
+
+int
+qq_vm_held(const char *pidfile)
+{
+	pid_t pid;
+
+	return getlk(pidfile, &pid);
 }
 
 pid_t
