@@ -45,6 +45,12 @@ base() {
 	fi
 	[ "$rc" -eq 0 ] || { cat "$T/mkbase.err"; echo "FAIL: mkbase.sh $1 exited $rc"; exit 1; }
 	[ "$sshd" = dropbear ] || base=$base/$sshd
+	# qq-mkimage's RAM check reads what the initrd unpacks to from gzip's last 4 bytes.
+	checks=$((checks + 1))
+	b_isize=$(tail -c 4 "$base/initrd.img" | od -An -tu1 |
+		awk '{ print $1 + 256 * ($2 + 256 * ($3 + 256 * $4)) }')
+	b_real=$(gzip -dc "$base/initrd.img" | wc -c)
+	[ "$b_isize" = "$b_real" ] || fail "$base/initrd.img ends in $b_isize, unpacks to $b_real bytes"
 }
 
 # sshd_ran WS: after a login, the console of WS says the sshd that base chose served it

@@ -461,11 +461,9 @@ chmod 0755 init
 # The base ends here: what follows is OpenSSH's sshd, in an archive of its own.
 find . | LC_ALL=C sort >"$tmp/base.list"
 
-# OpenSSH's sshd (qq.sshd=openssh: QNX 8's sshd), in OUTDIR/openssh/initrd.img only: the base
-# initrd followed by a second gzip'd cpio (the kernel unpacks each archive of an initrd in turn,
-# later ones on top: Documentation/driver-api/early-userspace/buffer-format.rst). Its 5 MB
-# (libcrypto, krb5, libsystemd...) would cost every boot of the dropbear default about a
-# second under TCG (bench/base-boot.sh, bench/RESULTS.md).
+# OpenSSH's sshd (qq.sshd=openssh: QNX 8's sshd), in OUTDIR/openssh/initrd.img only, which holds
+# the base's files and these. Its 5 MB (libcrypto, krb5, libsystemd...) would cost every boot of
+# the dropbear default about a second under TCG (bench/base-boot.sh, bench/RESULTS.md).
 mkdir -p etc/ssh run/sshd
 # The same key for OpenSSH, as ssh-keygen wrote it: the pin matches whichever sshd runs.
 cp "$tmp/hostkey" etc/ssh/ssh_host_ed25519_key
@@ -500,20 +498,14 @@ copy_pkg_path usr/sbin/sshd
 closure usr/sbin/sshd
 
 find . -exec touch -h -d @0 {} +
-# pad4 FILE: zero bytes up to a 4-byte boundary (archives appended later must start there).
-pad4() {
-	p4=$(((4 - $(wc -c <"$1") % 4) % 4))
-	[ "$p4" -eq 0 ] || head -c "$p4" /dev/zero >>"$1"
-}
-LC_ALL=C sort "$tmp/base.list" | cpio -o -H newc -R 0:0 --reproducible --quiet | gzip -9n >"$tmp/out/initrd.img" ||
+# Each initrd is one gzip member with nothing after it: qq-mkimage reads what it unpacks to from
+# gzip's last 4 bytes (ISIZE, RFC 1952) for its RAM check, and pads to 4 bytes itself before it
+# appends the staged files (zero padding here would be read as ISIZE: seen, 0 for 6.9 MB).
+cpio -o -H newc -R 0:0 --reproducible --quiet <"$tmp/base.list" | gzip -9n >"$tmp/out/initrd.img" ||
 	die "cannot write the initrd"
-pad4 "$tmp/out/initrd.img"
 mkdir "$tmp/out/openssh"
-cp "$tmp/out/initrd.img" "$tmp/out/openssh/initrd.img"
-find . | LC_ALL=C sort | LC_ALL=C comm -13 "$tmp/base.list" - |
-	cpio -o -H newc -R 0:0 --reproducible --quiet | gzip -9n >>"$tmp/out/openssh/initrd.img" ||
-	die "cannot write the OpenSSH initrd"
-pad4 "$tmp/out/openssh/initrd.img"
+find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --reproducible --quiet |
+	gzip -9n >"$tmp/out/openssh/initrd.img" || die "cannot write the OpenSSH initrd"
 ln -s ../vmlinuz "$tmp/out/openssh/vmlinuz"
 ln -s ../host_key.pub "$tmp/out/openssh/host_key.pub"
 # no_timer_check: on a loaded host a TCG guest can fail the kernel's IO-APIC timer check and
