@@ -6,6 +6,10 @@
 # come from ctest -j 2 with --boot: one VM boots, both use it. Then the same VM
 # (one boot per arch): meson test, 4 calls at once, stdin, a timeout, and after
 # qq-run stop, the ControlMaster gone and the next call failing with 99.
+# SSHD (dropbear, the default, or openssh: the guest booted with qq.sshd=openssh) decides
+# which shape of qq's guest command must run: OpenSSH makes each session's shell a session
+# leader, so the command runs in that shell's group ("leader path", QNX's case); dropbear
+# does not, so the shell execs setsid sh first. A program that prints its parent proves which.
 . "$QQ_SRCDIR/tests/e2e/lib.sh"
 
 PY=/usr/bin/python3
@@ -33,14 +37,14 @@ same() {
 	fi
 }
 
-# exec_e2e ARCH
+# exec_e2e ARCH [SSHD]
 exec_e2e() {
 	arch=$1
 	need cmake meson ninja
 	arch_cc "$arch"
 	xcc=$cc
 	need cc
-	base "$arch"
+	base "$arch" "${2:-dropbear}"
 	src=$QQ_SRCDIR/tests/exec
 	# Missing parents, made by --boot as by qq-run (the two first calls race to make them).
 	ws=$T/new/parent/ws
@@ -83,6 +87,23 @@ exec_e2e() {
 	[ "$n" -eq 1 ] || fail "$n QEMUs run in $ws, expected 1"
 	n=$(ps -eo args | grep -c "^ssh .*ControlPath=$ws/ssh.ctl -M" || true)
 	[ "$n" -eq 1 ] || fail "$n ControlMasters for $ws, expected 1"
+	sshd_ran "$ws"
+
+	# The shape that ran: the program's parent is the shell sshd started (sh -c qq_b=...)
+	# where that shell is a session leader (OpenSSH), else the sh -c BODY sh TOKEN... that
+	# setsid(1) started (dropbear); either way the program's group is its parent's and its
+	# own session's (pgid == sid == ppid; job control's fallback would give it a group of
+	# its own).
+	"$xcc" -static -O2 -o "$T/parent" "$QQ_SRCDIR/tests/e2e/parent.c"
+	expect 0 qq-exec "$T/parent"
+	case $sshd in
+	openssh) want="parent: sh -c qq_b='" ;;
+	*) want='parent: sh -c t=$1; shift; ' ;;
+	esac
+	checks=$((checks + 2))
+	head -n 1 "$T/out" | grep -qF "$want" || fail "$sshd: not its shape: $(cat "$T/out")"
+	awk '$1 == "pid" { ok = $4 == $6 && $6 == $8 } END { exit !ok }' "$T/out" ||
+		fail "$sshd: the program is not in its parent's session-leading group: $(cat "$T/out")"
 
 	# meson, with exe_wrapper = qq-exec, against the running VM.
 	cat >"$T/cross.ini" <<-INI
@@ -159,6 +180,18 @@ exec_e2e() {
 	expect_in 0 "$T/stdin.txt" qq-exec "$t_data" /proc/self/fd/0 && out_has "t_data: sum of /proc/self/fd/0 is 42"
 	# --timeout kills the guest's process group: 124, well before the command would end.
 	expect 124 qq-exec --timeout 2 --env QQ_SLEEP=60 "$T/cross/t_pass"
+	# ... the whole group: the program and the child it forked are gone from the guest
+	# (a zombie init has yet to reap, "[parent]" in ps, is dead).
+	expect 124 qq-exec --timeout 3 "$T/parent" hang
+	checks=$((checks + 1))
+	n=0
+	while qq-run ssh --workspace "$ws" ps </dev/null >"$T/ps" 2>&1 &&
+		grep -q '/parent hang' "$T/ps" && [ "$n" -lt 50 ]; do
+		n=$((n + 1))
+		sleep 0.1
+	done
+	grep -q '/parent hang' "$T/ps" && fail "the timeout left in the guest: $(grep '/parent hang' "$T/ps")"
+	grep -q '^ *PID' "$T/ps" || fail "no process list from the guest: $(head -c 400 "$T/ps")"
 
 	# A crash: the binary's own output, and none of the guest shell's report of the
 	# signal ("Segmentation fault" in busybox ash): the binary did not write it.

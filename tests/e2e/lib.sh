@@ -31,8 +31,11 @@ need() {
 	done
 }
 
-# base ARCH: builds or reuses the base guest; sets $base.
+# base ARCH [SSHD]: builds or reuses the base guest; sets $base and $sshd. SSHD openssh: $base
+# is the base's openssh/ (its initrd with OpenSSH's sshd, its append with qq.sshd=openssh), so
+# every boot, qq-exec --boot's too, runs OpenSSH's sshd.
 base() {
+	sshd=${2:-dropbear}
 	base=$cache/$1
 	rc=0
 	sh "$QQ_SRCDIR/tests/guest/mkbase.sh" "$1" "$base" 2>"$T/mkbase.err" || rc=$?
@@ -41,6 +44,25 @@ base() {
 		exit 77
 	fi
 	[ "$rc" -eq 0 ] || { cat "$T/mkbase.err"; echo "FAIL: mkbase.sh $1 exited $rc"; exit 1; }
+	[ "$sshd" = dropbear ] || base=$base/$sshd
+	# qq-mkimage's RAM check reads what the initrd unpacks to from gzip's last 4 bytes.
+	checks=$((checks + 1))
+	b_isize=$(tail -c 4 "$base/initrd.img" | od -An -tu1 |
+		awk '{ print $1 + 256 * ($2 + 256 * ($3 + 256 * $4)) }')
+	b_real=$(gzip -dc "$base/initrd.img" | wc -c)
+	[ "$b_isize" = "$b_real" ] || fail "$base/initrd.img ends in $b_isize, unpacks to $b_real bytes"
+}
+
+# sshd_ran WS: after a login, the console of WS says the sshd that base chose served it
+# (OpenSSH's "Server listening on", dropbear -E's "Child connection from"), not the other one.
+sshd_ran() {
+	checks=$((checks + 1))
+	case $sshd in
+	openssh) sr_want='Server listening on 0.0.0.0 port 22' sr_not='Child connection from' ;;
+	*) sr_want='Child connection from' sr_not='Server listening on' ;;
+	esac
+	grep -q "$sr_want" "$1/serial.log" && ! grep -q "$sr_not" "$1/serial.log" ||
+		fail "the guest did not run $sshd: $(grep -v '^\[' "$1/serial.log" | head -n 20)"
 }
 
 # arch_cc ARCH: sets cc to the compiler for static ARCH binaries (skips without it).
@@ -345,6 +367,11 @@ hostkey_changed() {
 # "Failed assertion (common-channel.c:705)" on the console of WS (mkj/dropbear#321, fixed by
 # PR #326 after 2024.85: a session opening while another ends). qq reports the calls it cut
 # as its own failure, never as a result; a step whose only failure is such calls runs again.
+# On a guest running OpenSSH (base ARCH openssh) there is no such abort: always 0.
 dropbear_aborts() {
+	if [ "${sshd:-dropbear}" != dropbear ]; then
+		echo 0
+		return
+	fi
 	grep -c "Failed assertion (common-channel.c" "$1/serial.log" 2>/dev/null || true
 }

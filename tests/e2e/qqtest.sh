@@ -63,12 +63,12 @@ hang_run() {
 	done
 }
 
-# qqtest_e2e ARCH
+# qqtest_e2e ARCH [SSHD]: SSHD as for base (lib.sh).
 qqtest_e2e() {
 	need ssh qq-run qq-test
 	[ -x "$PY" ] && "$PY" -c 'import tap.parser, junitparser, yaml, more_itertools' 2>/dev/null ||
 		{ echo "SKIP: python3-tap, python3-junitparser, python3-yaml or python3-more-itertools missing"; exit 77; }
-	base "$1"
+	base "$1" "${2:-dropbear}"
 	testprogs "$1"
 	all="t_abort=crashed t_big=passed t_fail=failed t_missing=could\ not\ start"
 	all="$all t_noexec=could\ not\ start t_pass=passed t_segv=crashed t_stdin=passed"
@@ -86,6 +86,7 @@ qqtest_e2e() {
 	sed 's/^/# /' "$T/run.err"	# timings, in the log
 	port=$(sed -n 's/^ssh_port=//p' "$T/ws/guest")
 	key=$(sed -n 's/^ssh_key=//p' "$T/ws/guest")
+	sshd_ran "$T/ws"
 	eval "reports \"\$T/j2.tap\" \"\$T/j2.xml\" $all"
 	checks=$((checks + 1))
 	grep -q '^qq-run: 5 of 8 tests did not pass$' "$T/run.err" ||

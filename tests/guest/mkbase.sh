@@ -38,6 +38,14 @@ aarch64)
 *) die "unknown ARCH '$arch' (want x86_64 or aarch64)" ;;
 esac
 userpkgs='busybox-static dropbear-bin openssh-sftp-server libc6 libcrypt1 libtomcrypt1 libtommath1 libgmp10 zlib1g'
+# OpenSSH's sshd (qq.sshd=openssh: QNX 8's sshd is OpenSSH) and the packages its NEEDED closure
+# lies in (Debian 12's sshd links libwrap, libaudit, libpam, libsystemd, libselinux, GSSAPI/krb5
+# and libcrypto: readelf -d usr/sbin/sshd). apt-get download fetches no dependencies, so the
+# closure is listed by hand; the loop below dies naming any library it cannot find.
+userpkgs="$userpkgs openssh-server libwrap0 libnsl2 libtirpc3 libaudit1 libcap-ng0 libpam0g"
+userpkgs="$userpkgs libsystemd0 libcap2 libgcrypt20 libgpg-error0 liblz4-1 liblzma5 libzstd1"
+userpkgs="$userpkgs libselinux1 libpcre2-8-0 libgssapi-krb5-2 libkrb5-3 libk5crypto3"
+userpkgs="$userpkgs libkrb5support0 libkeyutils1 libcom-err2 libssl3"
 
 need() {
 	command -v "$1" >/dev/null 2>&1 || die "needs $1 (Debian package $2)"
@@ -133,7 +141,7 @@ key=$({
 
 if [ "$force" -eq 0 ] && [ -f "$out/stamp" ] && [ "$(cat "$out/stamp")" = "$key" ] &&
 	[ -f "$out/vmlinuz" ] && [ -f "$out/initrd.img" ] && [ -f "$out/append" ] &&
-	[ -f "$out/host_key.pub" ]; then
+	[ -f "$out/host_key.pub" ] && [ -f "$out/openssh/initrd.img" ] && [ -f "$out/openssh/append" ]; then
 	echo 'mkbase: up to date' >&2
 	exit 0
 fi
@@ -255,32 +263,37 @@ ln -s busybox bin/sh
 # dropbear's compiled-in sftp-server path
 ln -s openssh/sftp-server usr/lib/sftp-server
 
-# The dynamic loader and the NEEDED closure, found where Debian's ld.so looks by default.
-queue=$elfs
+# closure ELF...: the dynamic loader and the NEEDED closure of each ELF, found where Debian's
+# ld.so looks by default (what an earlier call copied is not copied again).
 seen=' '
-while [ -n "$queue" ]; do
-	elf=${queue%% *}
-	case $queue in
-	*' '*) queue=${queue#* } ;;
-	*) queue= ;;
-	esac
-	interp=$(readelf -l "$pkgs/$elf" | sed -n 's/.*\[Requesting program interpreter: \/\(.*\)\]$/\1/p')
-	[ -z "$interp" ] || copy_pkg_path "$interp"
-	for so in $(readelf -d "$pkgs/$elf" | sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p'); do
-		case $seen in *" $so "*) continue ;; esac
-		seen="$seen$so "
-		found=
-		for d in "lib/$triplet" "usr/lib/$triplet" lib usr/lib; do
-			if [ -e "$pkgs/$d/$so" ]; then
-				found=$d/$so
-				break
-			fi
+closure() {
+	queue=$*
+	while [ -n "$queue" ]; do
+		elf=${queue%% *}
+		case $queue in
+		*' '*) queue=${queue#* } ;;
+		*) queue= ;;
+		esac
+		interp=$(readelf -l "$pkgs/$elf" | sed -n 's/.*\[Requesting program interpreter: \/\(.*\)\]$/\1/p')
+		[ -z "$interp" ] || copy_pkg_path "$interp"
+		for so in $(readelf -d "$pkgs/$elf" | sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p'); do
+			case $seen in *" $so "*) continue ;; esac
+			seen="$seen$so "
+			found=
+			for d in "lib/$triplet" "usr/lib/$triplet" lib usr/lib; do
+				if [ -e "$pkgs/$d/$so" ]; then
+					found=$d/$so
+					break
+				fi
+			done
+			[ -n "$found" ] || die "$so (needed by $elf) is not in the downloaded packages"
+			copy_pkg_path "$found"
+			queue="${queue:+$queue }$found"
 		done
-		[ -n "$found" ] || die "$so (needed by $elf) is not in the downloaded packages"
-		copy_pkg_path "$found"
-		queue="${queue:+$queue }$found"
 	done
-done
+}
+# shellcheck disable=SC2086 # paths without blanks, one word each
+closure $elfs
 
 # Kernel modules: name -> file, with '-' folded to '_' as the kernel does.
 find "$moddir/kernel" -name '*.ko*' |
@@ -318,10 +331,12 @@ done
 
 cat >etc/passwd <<'EOF'
 root:x:0:0:root:/root:/bin/sh
+sshd:x:100:65534::/run/sshd:/usr/sbin/nologin
 EOF
 cat >etc/group <<'EOF'
 root:x:0:
 tty:x:5:
+nogroup:x:65534:
 EOF
 echo /bin/sh >etc/shells
 cat >etc/nsswitch.conf <<'EOF'
@@ -370,12 +385,15 @@ hostname -F /etc/hostname
 ip link set lo up
 # qq.net=dhcp on the kernel command line: the address comes by DHCP qq.netdelay seconds after
 # sshd starts, as on a QNX image built with mkqnximage's default --ip=dhcp; else a static one.
+# qq.sshd=openssh: OpenSSH's sshd (QNX 8's) serves port 22; else dropbear.
 net=static
 delay=0
+sshd=dropbear
 for w in $(cat /proc/cmdline); do
 	case $w in
 	qq.net=*) net=${w#qq.net=} ;;
 	qq.netdelay=*) delay=${w#qq.netdelay=} ;;
+	qq.sshd=*) sshd=${w#qq.sshd=} ;;
 	esac
 done
 if [ "$net" != dhcp ]; then
@@ -384,9 +402,31 @@ if [ "$net" != dhcp ]; then
 	ip route add default via 10.0.2.2
 fi
 acpid
-# dropbear's compiled-in limits stay: at most 5 unauthenticated connections per source address.
-# -E: its log goes to the console, so tests can count the connections that reached it.
-dropbear -E -r /etc/dropbear/dropbear_ed25519_host_key -s -p 22
+spid=
+if [ "$sshd" = openssh ] && [ ! -x /usr/sbin/sshd ]; then
+	echo "qq-guest: qq.sshd=openssh, but this initrd has no sshd (boot the base's openssh/): dropbear runs"
+	sshd=dropbear
+fi
+case $sshd in
+openssh)
+	# sshd re-executes itself for every connection, which needs an absolute path ("sshd
+	# re-exec requires execution with an absolute path", openssh-portable sshd.c). -D -e: it
+	# stays in the foreground of this background job, its log on the console as dropbear's
+	# is (a daemonized sshd's -e log goes to /dev/null). Each session's shell is still made
+	# a session leader (session.c, do_exec_no_pty: setsid()). A bad configuration, host key
+	# or privsep directory ends it at once, with its reason on the console (sshd -t checks
+	# the same before it listens; sshd(8)).
+	/usr/sbin/sshd -D -e &
+	spid=$!
+	;;
+*)
+	[ "$sshd" = dropbear ] || echo "qq-guest: unknown qq.sshd=$sshd, dropbear runs"
+	# dropbear's compiled-in limits stay: at most 5 unauthenticated connections per source
+	# address. -E: its log goes to the console, so tests can count the connections that
+	# reached it.
+	dropbear -E -r /etc/dropbear/dropbear_ed25519_host_key -s -p 22
+	;;
+esac
 if [ "$net" = dhcp ]; then
 	(
 		sleep "$delay"
@@ -395,31 +435,86 @@ if [ "$net" = dhcp ]; then
 			echo "qq-guest: udhcpc failed"
 	) &
 fi
-# dropbear forks before it listens: announce readiness only once port 22 is open.
+# dropbear forks before it listens, sshd loads its keys first: announce readiness only once
+# port 22 is open, and never while it is not (an sshd that died says so instead).
+listening() {
+	awk '$2 ~ /:0016$/ && $4 == "0A" { f = 1 } END { exit !f }' /proc/net/tcp /proc/net/tcp6
+}
 i=0
-while [ $i -lt 100 ] && ! awk '$2 ~ /:0016$/ && $4 == "0A" { f = 1 } END { exit !f }' /proc/net/tcp /proc/net/tcp6; do
+while [ $i -lt 1200 ] && ! listening; do
+	if [ -n "$spid" ] && ! kill -0 "$spid" 2>/dev/null; then
+		break
+	fi
 	sleep 0.05
 	i=$((i + 1))
 done
-echo 'qq-guest: ready'
+if listening; then
+	echo 'qq-guest: ready'
+else
+	echo "qq-guest: $sshd is not listening on port 22"
+fi
 exec /sbin/init
 EOF
 sed -i "s/@MODULES@/$load_order/" init
 chmod 0755 init
 
+# The base ends here: what follows is OpenSSH's sshd, in an archive of its own.
+find . | LC_ALL=C sort >"$tmp/base.list"
+
+# OpenSSH's sshd (qq.sshd=openssh: QNX 8's sshd), in OUTDIR/openssh/initrd.img only, which holds
+# the base's files and these. Its 5 MB (libcrypto, krb5, libsystemd...) would cost every boot of
+# the dropbear default 0.4-1.4 s on x86_64 under TCG (bench/base-boot.sh, bench/RESULTS.md).
+mkdir -p etc/ssh run/sshd
+# The same key for OpenSSH, as ssh-keygen wrote it: the pin matches whichever sshd runs.
+cp "$tmp/hostkey" etc/ssh/ssh_host_ed25519_key
+cp "$tmp/hostkey.pub" etc/ssh/ssh_host_ed25519_key.pub
+chmod 0600 etc/ssh/ssh_host_ed25519_key
+
+# OpenSSH 9.2's sshd_config(5), the least that runs in this root (every other keyword keeps its
+# compiled-in default, MaxStartups 10:30:100 among them):
+# - UsePAM no: there are no PAM modules here (Debian's shipped sshd_config says yes).
+# - PermitRootLogin prohibit-password (the default, written out): root logs in by key only.
+# - UseDNS no (the default, written out): no reverse lookup of 10.0.2.2 per connection.
+# - Subsystem sftp: the sftp-server dropbear uses too (sftp, and scp since OpenSSH 9.0).
+# - HostKey: the key above; no other is looked for.
+# The privilege separation user (sshd, as Debian's, home /run/sshd) and its chroot directory
+# /run/sshd must exist, owned by root and not writable by others, or sshd exits "Missing
+# privilege separation directory: /run/sshd" (openssh-portable README.privsep and sshd.c;
+# Debian's ssh.service makes it with RuntimeDirectory=sshd, which no systemd does here: seen in
+# dracut-sshd issue #18 and systemd/mkosi pull request #2025).
+cat >etc/ssh/sshd_config <<'EOF'
+# qq base guest sshd_config (OpenSSH), written by tests/guest/mkbase.sh
+HostKey /etc/ssh/ssh_host_ed25519_key
+UsePAM no
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UseDNS no
+PrintMotd no
+PrintLastLog no
+Subsystem sftp /usr/lib/openssh/sftp-server
+EOF
+copy_pkg_path usr/sbin/sshd
+closure usr/sbin/sshd
+
 find . -exec touch -h -d @0 {} +
-find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --reproducible --quiet | gzip -9n >"$tmp/out/initrd.img" ||
+# Each initrd is one gzip member with nothing after it: qq-mkimage reads what it unpacks to from
+# gzip's last 4 bytes (ISIZE, RFC 1952) for its RAM check, and pads to 4 bytes itself before it
+# appends the staged files (zero padding here would be read as ISIZE: seen, 0 for 6.9 MB).
+cpio -o -H newc -R 0:0 --reproducible --quiet <"$tmp/base.list" | gzip -9n >"$tmp/out/initrd.img" ||
 	die "cannot write the initrd"
-# Archives appended later must start at a 4-byte-aligned offset.
-size=$(wc -c <"$tmp/out/initrd.img")
-pad=$(((4 - size % 4) % 4))
-[ "$pad" -eq 0 ] || head -c "$pad" /dev/zero >>"$tmp/out/initrd.img"
+mkdir "$tmp/out/openssh"
+find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --reproducible --quiet |
+	gzip -9n >"$tmp/out/openssh/initrd.img" || die "cannot write the OpenSSH initrd"
+ln -s ../vmlinuz "$tmp/out/openssh/vmlinuz"
+ln -s ../host_key.pub "$tmp/out/openssh/host_key.pub"
 # no_timer_check: on a loaded host a TCG guest can fail the kernel's IO-APIC timer check and
 # panic ("IO-APIC + timer doesn't work!", seen here with two make checks at once).
 case $arch in
 x86_64) echo "console=$console quiet no_timer_check" >"$tmp/out/append" ;;
 *) echo "console=$console quiet" >"$tmp/out/append" ;;
 esac
+echo "$(cat "$tmp/out/append") qq.sshd=openssh" >"$tmp/out/openssh/append"
 echo "$key" >"$tmp/out/stamp"
 
 cd /
