@@ -55,6 +55,7 @@ need apt-cache apt
 need dpkg-deb dpkg
 need readelf binutils
 need cpio cpio
+need flock util-linux
 need gzip gzip
 need sha256sum coreutils
 need base64 coreutils
@@ -139,6 +140,12 @@ key=$({
 	cat "$tmp/sums"
 } | sha256sum | cut -d ' ' -f 1)
 
+# One build at a time per parent directory, checked again under the lock: two at once (two
+# tests of one arch starting on an empty cache) would each make a new host key, and the
+# second's rename would replace the base the first one's guest booted from. The directory
+# itself is locked (flock(1) on an fd opened on it), so no lock file is left behind.
+exec 9<"$parent" || die "cannot open $parent"
+flock 9 || die "cannot lock $parent"
 if [ "$force" -eq 0 ] && [ -f "$out/stamp" ] && [ "$(cat "$out/stamp")" = "$key" ] &&
 	[ -f "$out/vmlinuz" ] && [ -f "$out/initrd.img" ] && [ -f "$out/append" ] &&
 	[ -f "$out/host_key.pub" ] && [ -f "$out/openssh/initrd.img" ] && [ -f "$out/openssh/append" ]; then
