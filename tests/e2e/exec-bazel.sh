@@ -97,12 +97,7 @@ printf 'pass 0\nfail 3\ncrash 139\nwhere 0\n' >"$T/want"
 diff -u "$T/want" "$T/native.res" >"$T/diff" ||
 	fail "native bazel test: $(cat "$T/diff") $(tail -n 30 "$T/native")"
 
-cc -static -O2 -o "$T/hello" "$QQ_SRCDIR/examples/hello.c"
-expect 0 qq-run -d --wait-ssh --builder initramfs --base "$base" --ssh-port 0 --accel tcg \
-	--workspace "$ws" "$T/hello"
-vm_pid=$(cat "$ws/output/qemu.pid" 2>/dev/null || true)
-expect 0 qq-run ssh --workspace "$ws" cat /proc/sys/kernel/random/boot_id
-guest_id=$(cat "$T/out")
+boot_x86_64 "$ws"
 
 # No connection open yet: each test's qq-exec, in the sandbox, refuses to open one (it
 # would die with that test's sandbox and cut the others'), as qq's failure 99.

@@ -59,12 +59,7 @@ grep -qx 'pass 0' "$T/native.res" && grep -qx 'crash signal: 6' "$T/native.res" 
 	grep -qx 'where 0' "$T/native.res" && grep -Eqx 'fail (failed|exit status: 101)' "$T/native.res" ||
 	fail "native cargo test: $(cat "$T/native.res") $(tail -n 30 "$T/native")"
 
-cc -static -O2 -o "$T/hello" "$QQ_SRCDIR/examples/hello.c"
-expect 0 qq-run -d --wait-ssh --builder initramfs --base "$base" --ssh-port 0 --accel tcg \
-	--workspace "$ws" "$T/hello"
-vm_pid=$(cat "$ws/output/qemu.pid" 2>/dev/null || true)
-expect 0 qq-run ssh --workspace "$ws" cat /proc/sys/kernel/random/boot_id
-guest_id=$(cat "$T/out")
+boot_x86_64 "$ws"
 
 # The recipe: the runner line in .cargo/config.toml.
 mkdir -p "$c/.cargo"

@@ -86,6 +86,17 @@ programs() {
 	printf 'notes\n' >"$T/prog/tests/README.md"
 }
 
+# boot_x86_64 WS: boots the x86_64 base ($base) with a static hello into WS over TCG, for the
+# build-system recipes; sets vm_pid (stopped by cleanup_vm) and guest_id (the guest's boot id).
+boot_x86_64() {
+	cc -static -O2 -o "$T/hello" "$QQ_SRCDIR/examples/hello.c"
+	expect 0 qq-run -d --wait-ssh --builder initramfs --base "$base" --ssh-port 0 --accel tcg \
+		--workspace "$1" "$T/hello"
+	vm_pid=$(cat "$1/output/qemu.pid" 2>/dev/null || true)
+	expect 0 qq-run ssh --workspace "$1" cat /proc/sys/kernel/random/boot_id
+	guest_id=$(cat "$T/out")
+}
+
 # guest CMD: runs CMD in the guest over ssh with the injected key and the host key that
 # --wait-ssh pinned (StrictHostKeyChecking=yes: a guest with another key is refused).
 guest() {
