@@ -345,7 +345,11 @@ script(const struct qq_exec_opts *o, const struct item *items, size_t nitems,
 		qq_sbuf_add(&b, code);
 		qq_sbuf_add(&b, "; }; }");
 	} else {
-		snprintf(path, sizeof(path), "%s/%ld", run, num);
+		if ((size_t)snprintf(path, sizeof(path), "%s/%ld", run, num) >= sizeof(path)) {
+			free(b.p);
+			return qq_err_set(e, QQ_EXEC_FAILED, "the guest working directory "
+			    "%.100s/%ld is too long", run, num);
+		}
 		qq_sbuf_add(&b, "qq_d=");
 		qq_sbuf_sq(&b, path);
 		qq_sbuf_add(&b, "; { cd \"$qq_d\" 2>/dev/null || { mkdir -p \"$qq_d\" && "
