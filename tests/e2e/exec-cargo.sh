@@ -12,7 +12,9 @@ need cargo cc
 [ ! -d "$rustup_home" ] || export RUSTUP_HOME="$rustup_home"
 triple=x86_64-unknown-linux-gnu
 [ "$(uname -m)" = x86_64 ] || { echo "SKIP: the host is not x86_64"; exit 77; }
-base x86_64
+# The guest runs OpenSSH (QNX 8's sshd): the recipe is what is tested here, not the
+# stand-in dropbear's concurrent-session bug (mkj/dropbear#321).
+base x86_64 openssh
 ws=$T/ws
 c=$T/crate
 mkdir -p "$c/src" "$c/tests"
