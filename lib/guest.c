@@ -107,7 +107,7 @@ qq_guest_open(struct qq_guest *g, const char *ws, struct qq_err *e)
 	    (rc = qq_file_join(path, sizeof(path), abs, QQ_GUEST_FILE, e)) != 0)
 		return rc;
 	/* Held is enough: from another PID namespace the holder's pid reads as 0. */
-	if ((held = qq_vm_held(pidfile)) == -1 || (pid = qq_vm_holder(pidfile)) == -1)
+	if ((held = qq_vm_held(pidfile, &pid)) == -1)
 		return qq_err_sys(e, QQ_EXIT_RUNTIME, "unable to read the lock of %s", pidfile);
 	if (held == 0)
 		return qq_err_set(e, QQ_EXIT_NO, "no VM is running in %s", abs);

@@ -660,9 +660,10 @@ pid_t	 qq_vm_holder(const char *pidfile);
 /*
  * 1 when some process holds the lock on pidfile, seen or not from this PID
  * namespace (a test under Bazel's linux-sandbox runs in its own); 0 none or no
- * file; -1 error (errno set).
+ * file; -1 error (errno set). The holder's pid goes to *pid (may be NULL): 0
+ * when none, or when it is in a namespace this process cannot see.
  */
-int	 qq_vm_held(const char *pidfile);
+int	 qq_vm_held(const char *pidfile, pid_t *pid);
 /* The pid written in pidfile, or -1. */
 pid_t	 qq_vm_pidfile_read(const char *pidfile);
 /* 1 when /proc/PID/exe is a qemu-system-* binary; its path goes to exe (may be NULL). */

@@ -80,11 +80,11 @@ qq_vm_holder(const char *pidfile)
 }
 
 int
-qq_vm_held(const char *pidfile)
+qq_vm_held(const char *pidfile, pid_t *pid)
 {
-	pid_t pid;
+	pid_t p;
 
-	return getlk(pidfile, &pid);
+	return getlk(pidfile, pid != NULL ? pid : &p);
 }
 
 pid_t

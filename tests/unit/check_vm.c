@@ -29,7 +29,7 @@ START_TEST(test_holder)
 
 	snprintf(path, sizeof(path), "%s/qemu.pid", dir);
 	ck_assert_int_eq(qq_vm_holder(path), 0);	/* no file */
-	ck_assert_int_eq(qq_vm_held(path), 0);
+	ck_assert_int_eq(qq_vm_held(path, NULL), 0);
 	ck_assert_int_eq(pipe(fds), 0);
 	if ((pid = fork()) == 0) {
 		/* As QEMU does: lockf(3) on the pidfile, then the pid in it. */
@@ -45,7 +45,7 @@ START_TEST(test_holder)
 	}
 	ck_assert_int_eq(read(fds[0], &c, 1), 1);
 	ck_assert_int_eq(qq_vm_holder(path), pid);
-	ck_assert_int_eq(qq_vm_held(path), 1);
+	ck_assert_int_eq(qq_vm_held(path, NULL), 1);
 	ck_assert_int_eq(qq_vm_pidfile_read(path), pid);
 	/*
 	 * Seen from a new PID namespace (Bazel's linux-sandbox runs each test in
@@ -56,7 +56,7 @@ START_TEST(test_holder)
 		if (unshare(CLONE_NEWPID) == -1 && unshare(CLONE_NEWUSER | CLONE_NEWPID) == -1)
 			_exit(77);
 		if ((inner = fork()) == 0)
-			_exit(qq_vm_held(path) == 1 && qq_vm_holder(path) == 0 ? 0 : 1);
+			_exit(qq_vm_held(path, NULL) == 1 && qq_vm_holder(path) == 0 ? 0 : 1);
 		if (inner == -1 || waitpid(inner, &st, 0) != inner || !WIFEXITED(st))
 			_exit(2);
 		_exit(WEXITSTATUS(st));
@@ -71,7 +71,7 @@ START_TEST(test_holder)
 	ck_assert_int_eq(qq_vm_wait_gone(pid, qq_vm_pidfd(pid), 2000), 0);
 	ck_assert_int_eq(qq_vm_alive(pid), 0);
 	ck_assert_int_eq(qq_vm_holder(path), 0);
-	ck_assert_int_eq(qq_vm_held(path), 0);
+	ck_assert_int_eq(qq_vm_held(path, NULL), 0);
 	waitpid(pid, NULL, 0);
 	close(fds[0]);
 	close(fds[1]);
